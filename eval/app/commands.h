@@ -1,0 +1,11 @@
+// Subcommands of the padbench CLI; each adds itself to the app and runs when chosen.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace padbench::cli {
+
+// tasks, render, experts, collect, perf.
+void AddSimCommands(CLI::App& app);
+
+}  // namespace padbench::cli

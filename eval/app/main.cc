@@ -1,0 +1,31 @@
+// padbench: the command-line entry point. Flags live here; work lives in the libraries.
+#include <cstdlib>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "eval/app/commands.h"
+#include "sim/error.h"
+
+int main(int argc, char** argv) {
+  // llvmpipe starts a thread per core by default; at 64x64 one thread per
+  // renderer is faster and leaves the other cores to other workers.
+  setenv("LP_NUM_THREADS", "1", /*overwrite=*/0);
+
+  CLI::App app{"padbench: a benchmark suite for visual robot policies in MuJoCo"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every subcommand");
+  padbench::cli::AddSimCommands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const padbench::Error& e) {
+    fmt::print(stderr, "padbench: error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "padbench: internal error: {}\n", e.what());
+    return 3;
+  }
+  return 0;
+}

@@ -1,0 +1,107 @@
+#include "eval/perf.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "eval/collect.h"
+#include "sim/renderer.h"
+#include "tasks/registry.h"
+#include "tasks/task_env.h"
+
+namespace padbench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// Runs `body` (which returns units of work done) until `seconds` have passed; units per second.
+template <typename Body>
+double Rate(double seconds, Body body) {
+  const auto start = Clock::now();
+  double units = 0;
+  do {
+    units += body();
+  } while (Since(start) < seconds);
+  return units / Since(start);
+}
+
+}  // namespace
+
+SimPerf MeasureSim(GlBackend gl, double seconds) {
+  SimPerf perf;
+  const auto task = FindTask("pick-place");
+  perf.task = std::string(task->Name());
+
+  // Physics: the expert drives the arm so contacts and the weld are exercised;
+  // the raw loop replays the same controls with plain mj_step.
+  auto env = TaskEnv::Create(task, {}, nullptr);
+  const int frame_skip = env->env().config().frame_skip;
+  uint64_t episode = 0;
+  std::unique_ptr<Expert> expert;
+  auto restart = [&] {
+    env->Reset(EpisodeSeed(0, perf.task, episode++));
+    expert = task->MakeExpert(env->env());
+  };
+  restart();
+  perf.env_steps_per_s = Rate(seconds, [&] {
+    for (int i = 0; i < 50; ++i) {
+      if (env->env().steps() >= task->MaxSteps()) restart();
+      env->Step(expert->Act(env->env()));
+    }
+    return 50.0 * frame_skip;
+  });
+  restart();
+  for (int i = 0; i < 20; ++i) env->Step(expert->Act(env->env()));
+  const mjModel& m = env->env().model();
+  mjData& d = env->env().mutable_data();
+  perf.raw_steps_per_s = Rate(seconds, [&] {
+    for (int i = 0; i < 500; ++i) mj_step(&m, &d);
+    return 500.0;
+  });
+
+  // Rendering: one renderer, 64x64 RGB from the corner camera, the scene moving.
+  auto renderer = Renderer::Create({gl});
+  perf.gl_renderer = renderer->gl_renderer();
+  perf.gl_backend = GlBackendName(renderer->backend());
+  auto view = TaskEnv::Create(task, {}, renderer.get());
+  view->Reset(1);
+  Image rgb;
+  perf.render_fps = Rate(seconds, [&] {
+    for (int i = 0; i < 10; ++i) {
+      view->env().Step({0.3f, 0.0f, 0.0f, 0.0f});
+      if (view->env().steps() > 40) view->Reset(1);
+      renderer->Render(view->env(), "corner", 64, 64, &rgb);
+    }
+    return 10.0;
+  });
+
+  // Collection: the full pipeline into a temporary HDF5 file.
+  CollectConfig collect;
+  collect.tasks = {FindTask("reach"), task};
+  collect.episodes = 3;
+  collect.gl = gl;
+  collect.out = (std::filesystem::temp_directory_path() / fmt::format("padbench_perf_{}.hdf5", ::getpid())).string();
+  const CollectSummary summary = Collect(collect, /*progress=*/false);
+  std::filesystem::remove(collect.out);
+  perf.collect_frames_per_s = summary.frames / summary.seconds;
+  return perf;
+}
+
+std::string FormatSimPerf(const SimPerf& p) {
+  return fmt::format(
+      "| figure | value | target |\n|---|---|---|\n"
+      "| raw mj_step ({}) | {:.0f} steps/s | |\n"
+      "| Env::Step physics | {:.0f} steps/s ({:.3f} of raw) | >= 0.95 of raw |\n"
+      "| render 64x64 RGB, 1 thread | {:.0f} frames/s | >= 250 |\n"
+      "| collect (expert + render + HDF5) | {:.0f} frames/s | |\n"
+      "GL: {} ({})\n",
+      p.task, p.raw_steps_per_s, p.env_steps_per_s, p.env_steps_per_s / p.raw_steps_per_s, p.render_fps,
+      p.collect_frames_per_s, p.gl_renderer, p.gl_backend);
+}
+
+}  // namespace padbench

@@ -1,0 +1,48 @@
+// Offscreen MuJoCo renderer: RGB uint8 and metric depth from any named camera at any size.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "sim/gl_context.h"
+#include "sim/types.h"
+
+namespace padbench {
+
+struct RendererConfig {
+  GlBackend backend = GlBackend::kAuto;
+  bool shadows = true;
+  bool skybox = false;
+};
+
+class Env;
+
+// Owns a GL context (current on the creating thread) and MuJoCo's render state.
+// Use one Renderer per thread; it renders any Env, rebuilding MuJoCo's render
+// context (a few ms) when the model changes.
+class Renderer {
+ public:
+  static std::unique_ptr<Renderer> Create(const RendererConfig& config = {});
+  ~Renderer();
+  Renderer(const Renderer&) = delete;
+  Renderer& operator=(const Renderer&) = delete;
+
+  // Renders `camera` at height x width. `depth` may be null. The offscreen
+  // buffer grows to fit the request. Throws padbench::Error on an unknown
+  // camera (listing the model's cameras) or a bad size.
+  void Render(const Env& env, const std::string& camera, int height, int width, Image* rgb,
+              DepthImage* depth = nullptr);
+  // Free camera looking at `lookat` (viewer / contact sheets).
+  void RenderFree(const Env& env, const double lookat[3], double distance, double azimuth,
+                  double elevation, int height, int width, Image* rgb);
+
+  GlBackend backend() const;
+  std::string gl_renderer() const;
+
+ private:
+  struct State;
+  explicit Renderer(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace padbench

@@ -1,0 +1,37 @@
+// Small helpers shared by the scripted experts (private to tasks/).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "sim/env.h"
+#include "sim/types.h"
+
+namespace padbench::tasks {
+
+using Vec3 = std::array<double, 3>;
+
+inline constexpr float kOpen = -1.0f;
+inline constexpr float kClose = 1.0f;
+
+inline double Distance(const Vec3& a, const Vec3& b) {
+  return std::sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2]));
+}
+inline double DistanceXY(const Vec3& a, const Vec3& b) { return std::hypot(a[0] - b[0], a[1] - b[1]); }
+
+// Proportional move of the end effector toward `target`: the mocap target is
+// moved by `gain` times the remaining error (in one control step), capped at
+// full speed. gain < 1 keeps the weld's lag from overshooting.
+inline Action MoveTo(const Env& env, const Vec3& target, float gripper, double gain = 0.7) {
+  const Vec3 ee = env.EePos();
+  const double scale = env.config().action_scale;
+  Action a{};
+  for (int i = 0; i < 3; ++i) a[i] = float(std::clamp(gain * (target[i] - ee[i]) / scale, -1.0, 1.0));
+  a[3] = gripper;
+  return a;
+}
+
+inline Vec3 Offset(const Vec3& p, double dx, double dy, double dz) { return {p[0] + dx, p[1] + dy, p[2] + dz}; }
+
+}  // namespace padbench::tasks

@@ -1,0 +1,67 @@
+#include "tasks/registry.h"
+
+#include <fmt/format.h>
+
+#include "sim/error.h"
+#include "tasks/all_tasks.h"
+
+namespace padbench {
+
+std::string_view DifficultyName(Difficulty group) {
+  switch (group) {
+    case Difficulty::kEasy: return "easy";
+    case Difficulty::kMedium: return "medium";
+    case Difficulty::kHard: return "hard";
+  }
+  return "?";
+}
+
+const std::vector<std::shared_ptr<const Task>>& AllTasks() {
+  static const std::vector<std::shared_ptr<const Task>> tasks = [] {
+    std::vector<std::shared_ptr<const Task>> t;
+    auto add = [&t](std::unique_ptr<Task> task) { if (task) t.push_back(std::move(task)); };  // TEMP: skip unwritten
+    // easy
+    add(tasks::MakeReach());
+    add(tasks::MakeButtonPress());
+    add(tasks::MakeDrawerOpen());
+    add(tasks::MakeDrawerClose());
+    add(tasks::MakeWindowOpen());
+    add(tasks::MakeWindowClose());
+    // medium
+    add(tasks::MakePush());
+    add(tasks::MakeDoorOpen());
+    add(tasks::MakePlateSlide());
+    // hard
+    add(tasks::MakePickPlace());
+    add(tasks::MakePegInsertSide());
+    add(tasks::MakeStack());
+    return t;
+  }();
+  return tasks;
+}
+
+std::shared_ptr<const Task> FindTask(const std::string& name) {
+  std::string names;
+  for (const auto& task : AllTasks()) {
+    if (task->Name() == name) return task;
+    names += (names.empty() ? "" : ", ") + std::string(task->Name());
+  }
+  throw Error(fmt::format("unknown task '{}'; valid: {}", name, names));
+}
+
+std::vector<std::string> SuiteNames() { return {"default", "all", "easy", "medium", "hard"}; }
+
+std::vector<std::shared_ptr<const Task>> SuiteTasks(const std::string& suite) {
+  if (suite == "all" || suite == "default") return AllTasks();
+  for (Difficulty group : {Difficulty::kEasy, Difficulty::kMedium, Difficulty::kHard}) {
+    if (suite != DifficultyName(group)) continue;
+    std::vector<std::shared_ptr<const Task>> tasks;
+    for (const auto& task : AllTasks()) {
+      if (task->Group() == group) tasks.push_back(task);
+    }
+    return tasks;
+  }
+  throw Error(fmt::format("unknown suite '{}'; valid: {}", suite, fmt::join(SuiteNames(), ", ")));
+}
+
+}  // namespace padbench
