@@ -54,8 +54,12 @@ std::string Hdf5Reason(const H5::Exception& e) {
   return innermost.empty() ? e.getDetailMsg() : innermost;
 }
 
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+// "front" for ("front_image", "_image"); empty when `name` is not <camera><suffix>.
+std::string CameraOf(const std::string& name, const std::string& suffix) {
+  if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return "";
+  }
+  return name.substr(0, name.size() - suffix.size());
 }
 
 std::string DemoName(int64_t index) { return fmt::format("{}{}", kDemoPrefix, index); }
@@ -90,6 +94,7 @@ class Hdf5DatasetWriter final : public DatasetWriter {
     const std::string demo = DemoName(num_episodes_);
     if (closed_) throw Error(fmt::format("{}: cannot append {}: the writer is closed", path_, demo));
     Validate(episode, demo);
+    H5::Exception::dontPrint();  // In case the caller re-enabled HDF5's printing since Create.
     try {
       WriteDemo(episode, demo);
     } catch (const H5::Exception& e) {
@@ -193,7 +198,7 @@ class Hdf5DatasetWriter final : public DatasetWriter {
       std::vector<hsize_t> chunk = dims;
       chunk[0] = 1;
       props.setChunk(static_cast<int>(chunk.size()), chunk.data());
-      if (elem == Elem::kFloat32) props.setShuffle();  // Byte shuffling roughly doubles gzip's gain on floats.
+      if (elem == Elem::kFloat32) props.setShuffle();  // Grouping bytes by significance helps gzip on floats.
       props.setDeflate(kGzipLevel);
     }
     H5::DataSpace space(static_cast<int>(dims.size()), dims.data());
@@ -314,6 +319,7 @@ class Hdf5DatasetReader final : public DatasetReader {
     const H5::Group data = Guard("data", [&] { return file_.openGroup("data"); });
 
     const hsize_t count = Guard("data", [&] { return data.getNumObjs(); });
+    if (count > static_cast<hsize_t>(std::numeric_limits<int>::max())) Fail("data", "too many demos");
     std::vector<bool> seen(count, false);
     for (hsize_t i = 0; i < count; ++i) {
       const std::string name = Guard("data", [&] { return data.getObjnameByIdx(i); });
@@ -328,7 +334,6 @@ class Hdf5DatasetReader final : public DatasetReader {
       }
       seen[static_cast<size_t>(index)] = true;
     }
-    if (count > static_cast<hsize_t>(std::numeric_limits<int>::max())) Fail("data", "too many demos");
     for (hsize_t i = 0; i < count; ++i) {
       if (!seen[i]) Fail("data/" + DemoName(static_cast<int64_t>(i)), "missing");
     }
@@ -356,7 +361,7 @@ class Hdf5DatasetReader final : public DatasetReader {
     if (index < 0 || index >= NumEpisodes()) {
       throw Error(fmt::format("{}: episode index {} out of range [0, {})", path_, index, NumEpisodes()));
     }
-    H5::Exception::dontPrint();  // In case the caller's thread or code re-enabled HDF5's printing.
+    H5::Exception::dontPrint();  // In case the caller re-enabled HDF5's printing since Open.
     const DemoInfo& info = demos_[static_cast<size_t>(index)];
     const std::string where = "data/" + DemoName(index);
     const H5::Group group = Guard(where, [&] { return file_.openGroup(where); });
@@ -544,10 +549,8 @@ class Hdf5DatasetReader final : public DatasetReader {
     const hsize_t count = Guard(obs_where, [&] { return obs.getNumObjs(); });
     for (hsize_t i = 0; i < count; ++i) {
       const std::string name = Guard(obs_where, [&] { return obs.getObjnameByIdx(i); });
-      if (EndsWith(name, kImageSuffix)) cameras.insert(name.substr(0, name.size() - std::string(kImageSuffix).size()));
-      if (EndsWith(name, kDepthSuffix)) {
-        depth_cameras.insert(name.substr(0, name.size() - std::string(kDepthSuffix).size()));
-      }
+      if (const std::string camera = CameraOf(name, kImageSuffix); !camera.empty()) cameras.insert(camera);
+      if (const std::string camera = CameraOf(name, kDepthSuffix); !camera.empty()) depth_cameras.insert(camera);
     }
     if (cameras.empty()) Fail(obs_where, "no <camera>_image dataset (expected at least one camera)");
     hsize_t h = 0;

@@ -166,7 +166,7 @@ TEST_CASE("dataset: a video-only file has no actions", "[dataset]") {
   RequireSame(read, episode);
 }
 
-TEST_CASE("dataset: writer rejects wrong-shaped arrays, naming the array", "[dataset]") {
+TEST_CASE("dataset: writer rejects wrong-shaped arrays and names the array", "[dataset]") {
   TempDir dir;
   auto writer = DatasetWriter::Create(dir.File("bad.hdf5"), "{}");
   EpisodeData e = MakeEpisode(4, 8, 6, kCameras, true, true, 5);
@@ -304,6 +304,26 @@ TEST_CASE("dataset: reader names a wrong dtype and shape", "[dataset]") {
     }
     REQUIRE_THROWS_WITH(DatasetReader::Open(path), Contains("data/demo_2: index out of sequence"));
   }
+}
+
+TEST_CASE("dataset: reader accepts fixed-length strings and signed seeds from other writers", "[dataset]") {
+  TempDir dir;
+  const std::string path = WriteValidFile(dir, "foreign.hdf5");
+  {
+    H5::H5File file(path, H5F_ACC_RDWR);
+    H5::Group demo = file.openGroup("data/demo_0");
+    demo.removeAttr("task");
+    demo.removeAttr("seed");
+    const std::string task = "stack";
+    H5::StrType fixed(H5::PredType::C_S1, task.size());
+    demo.createAttribute("task", fixed, H5::DataSpace(H5S_SCALAR)).write(fixed, task);
+    const int64_t seed = 123;
+    demo.createAttribute("seed", H5::PredType::STD_I64LE, H5::DataSpace(H5S_SCALAR))
+        .write(H5::PredType::NATIVE_INT64, &seed);
+  }
+  const EpisodeData read = DatasetReader::Open(path)->Read(0);
+  CHECK(read.task == "stack");
+  CHECK(read.seed == 123);
 }
 
 }  // namespace
