@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -38,16 +39,19 @@ CollectSummary Collect(const CollectConfig& config, bool progress) {
   if (config.episodes < 1) throw Error(fmt::format("collect: --episodes must be >= 1, got {}", config.episodes));
   const auto start = std::chrono::steady_clock::now();
   auto renderer = Renderer::Create({config.gl});
+  // Every task environment first: bad cameras or sizes fail before a file is touched.
+  std::vector<std::unique_ptr<TaskEnv>> envs;
+  for (const auto& task : config.tasks) envs.push_back(TaskEnv::Create(task, config.env, renderer.get()));
   // Written under a temporary name and renamed when complete, so an interrupted
   // run never leaves a file that looks finished.
   const std::string partial = config.out + ".partial";
   auto writer = DatasetWriter::Create(partial, CollectEnvArgs(config));
   CollectSummary summary;
-  ProgressBar bar(int64_t(config.tasks.size()) * config.episodes, "collect");
+  std::optional<ProgressBar> bar;
+  if (progress) bar.emplace(int64_t(config.tasks.size()) * config.episodes, "collect");
 
-  for (const auto& task : config.tasks) {
-    auto env = TaskEnv::Create(task, config.env, renderer.get());
-    const std::string name(task->Name());
+  for (auto& env : envs) {
+    const std::string name(env->task().Name());
     int written = 0, attempts = 0;
     while (written < config.episodes) {
       if (attempts >= config.episodes * config.max_attempts_per_episode) {
@@ -83,7 +87,7 @@ CollectSummary Collect(const CollectConfig& config, bool progress) {
       writer->Append(ep);
       ++written;
       summary.frames += ep.length;
-      if (progress) bar.Update(summary.episodes + written, fmt::format("{} {}/{}", name, written, attempts));
+      if (bar) bar->Update(summary.episodes + written, fmt::format("{} {}/{}", name, written, attempts));
     }
     summary.episodes += written;
     summary.attempts += attempts;
@@ -93,7 +97,7 @@ CollectSummary Collect(const CollectConfig& config, bool progress) {
   std::error_code ec;
   std::filesystem::rename(partial, config.out, ec);
   if (ec) throw Error(fmt::format("collect: cannot rename {} to {}: {}", partial, config.out, ec.message()));
-  if (progress) bar.Finish();
+  if (bar) bar->Finish();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -31,7 +32,8 @@ ExpertReport RunExperts(const ExpertRunConfig& config, bool progress) {
     for (size_t k = 0; k < num_noise; ++k)
       for (int i = 0; i < config.episodes; ++i) jobs.push_back({t, k, i});
 
-  ProgressBar bar(int64_t(jobs.size()), "experts");
+  std::optional<ProgressBar> bar;
+  if (progress) bar.emplace(int64_t(jobs.size()), "experts");
   std::atomic<size_t> next{0};
   std::atomic<int64_t> done{0};
   std::mutex mutex;
@@ -52,7 +54,7 @@ ExpertReport RunExperts(const ExpertRunConfig& config, bool progress) {
           row.successes[job.noise] += ep.success;
           row.diverged[job.noise] += ep.diverged;
           if (ep.success) row.mean_steps[job.noise] += ep.steps;
-          if (progress) bar.Update(++done);
+          if (bar) bar->Update(++done);
         }
       }
     } catch (...) {
@@ -66,7 +68,7 @@ ExpertReport RunExperts(const ExpertRunConfig& config, bool progress) {
   work();
   for (auto& t : threads) t.join();
   if (error) std::rethrow_exception(error);
-  if (progress) bar.Finish();
+  if (bar) bar->Finish();
   for (ExpertRow& row : report.rows)
     for (size_t k = 0; k < num_noise; ++k)
       if (row.successes[k] > 0) row.mean_steps[k] /= row.successes[k];

@@ -37,31 +37,31 @@ SimPerf MeasureSim(GlBackend gl, double seconds) {
   const auto task = FindTask("pick-place");
   perf.task = std::string(task->Name());
 
-  // Physics: the expert drives the arm so contacts and the weld are exercised;
-  // the raw loop replays the same controls with plain mj_step.
+  // Physics: one expert episode's actions are replayed from the same reset,
+  // through Env::Step and through a plain loop that sets the same mocap target
+  // and finger controls and calls mj_step; the difference is Env's overhead.
   auto env = TaskEnv::Create(task, {}, nullptr);
-  const int frame_skip = env->env().config().frame_skip;
-  uint64_t episode = 0;
-  std::unique_ptr<Expert> expert;
-  auto restart = [&] {
-    env->Reset(EpisodeSeed(0, perf.task, episode++));
-    expert = task->MakeExpert(env->env());
-  };
-  restart();
+  std::vector<Action> actions;
+  RunExpertEpisode(*env, 1, 0.0, [&](const Observation&, const Action& a) { actions.push_back(a); });
+  Env& sim = env->env();
+  const EnvConfig& ec = sim.config();
   perf.env_steps_per_s = Rate(seconds, [&] {
-    for (int i = 0; i < 50; ++i) {
-      if (env->env().steps() >= task->MaxSteps()) restart();
-      env->Step(expert->Act(env->env()));
-    }
-    return 50.0 * frame_skip;
+    env->Reset(1);
+    for (const Action& a : actions) sim.Step(a);
+    return double(actions.size()) * ec.frame_skip;
   });
-  restart();
-  for (int i = 0; i < 20; ++i) env->Step(expert->Act(env->env()));
-  const mjModel& m = env->env().model();
-  mjData& d = env->env().mutable_data();
+  const mjModel& m = sim.model();
+  mjData& d = sim.mutable_data();
+  const int mocap = m.body_mocapid[sim.BodyId("mocap")];
+  const int finger_l = mj_name2id(&m, mjOBJ_ACTUATOR, "finger_l"), finger_r = mj_name2id(&m, mjOBJ_ACTUATOR, "finger_r");
   perf.raw_steps_per_s = Rate(seconds, [&] {
-    for (int i = 0; i < 500; ++i) mj_step(&m, &d);
-    return 500.0;
+    env->Reset(1);
+    for (const Action& a : actions) {
+      for (int i = 0; i < 3; ++i) d.mocap_pos[3 * mocap + i] += ec.action_scale * a[i];
+      d.ctrl[finger_l] = d.ctrl[finger_r] = 0.5 * (1.0 - a[3]) * ec.finger_open;
+      for (int k = 0; k < ec.frame_skip; ++k) mj_step(&m, &d);
+    }
+    return double(actions.size()) * ec.frame_skip;
   });
 
   // Rendering: one renderer, 64x64 RGB from the corner camera, the scene moving.

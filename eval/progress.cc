@@ -40,7 +40,8 @@ void ProgressBar::Update(int64_t done, const std::string& status) {
 void ProgressBar::Finish(const std::string& status) {
   if (finished_) return;
   finished_ = true;
-  Draw(status, true);
+  // Without a terminal the 100% line has already been printed by Update.
+  if (tty_ || last_decile_ != 10) Draw(status, true);
 }
 
 void ProgressBar::Draw(const std::string& status, bool final) {

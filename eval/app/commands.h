@@ -5,7 +5,7 @@
 
 namespace padbench::cli {
 
-// tasks, render, experts, collect, perf.
+// tasks, render, experts, collect, perf, sheet.
 void AddSimCommands(CLI::App& app);
 
 }  // namespace padbench::cli

@@ -11,6 +11,7 @@
 #include "eval/collect.h"
 #include "eval/experts.h"
 #include "eval/perf.h"
+#include "eval/sheet.h"
 #include "sim/error.h"
 #include "sim/image_io.h"
 #include "tasks/registry.h"
@@ -205,6 +206,29 @@ void AddPerf(CLI::App& app) {
   });
 }
 
+void AddSheet(CLI::App& app) {
+  struct Opts {
+    TaskSelection tasks;
+    SheetConfig config;
+    std::string out, gl = "auto";
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("sheet", "Contact sheet: each task's first frame and a mid-episode expert frame");
+  o->tasks.AddTo(*cmd, "default");
+  cmd->add_option("--out", o->out, "Output PNG")->required();
+  cmd->add_option("--camera", o->config.camera, "Camera")->capture_default_str();
+  cmd->add_option("--size", o->config.image_size, "Rendered size (what a policy sees)")->capture_default_str();
+  cmd->add_option("--scale", o->config.scale, "Upscaling for viewing")->capture_default_str();
+  cmd->add_option("--seed", o->config.seed, "Base seed")->capture_default_str();
+  cmd->add_option("--gl", o->gl, "GL backend: auto, egl, osmesa")->capture_default_str();
+  cmd->callback([o] {
+    o->config.tasks = o->tasks.Resolve();
+    o->config.gl = ParseGlBackend(o->gl);
+    WritePng(o->out, MakeContactSheet(o->config));
+    fmt::print("wrote {}\n", o->out);
+  });
+}
+
 }  // namespace
 
 void AddSimCommands(CLI::App& app) {
@@ -213,6 +237,7 @@ void AddSimCommands(CLI::App& app) {
   AddExperts(app);
   AddCollect(app);
   AddPerf(app);
+  AddSheet(app);
 }
 
 }  // namespace padbench::cli
