@@ -121,8 +121,13 @@ StepResult Env::Step(const Action& action) {
   clipped_ += result.clipped;
 
   mjtNum* target = data_->mocap_pos + 3 * mocap_id_;
+  const mjtNum* hand = data_->xpos + 3 * hand_body_;
+  mjtNum lead[3];
+  for (int i = 0; i < 3; ++i) lead[i] = target[i] + config_.action_scale * a[i] - hand[i];
+  const double norm = mju_norm3(lead);
+  const double shrink = norm > config_.max_lead ? config_.max_lead / norm : 1.0;
   for (int i = 0; i < 3; ++i) {
-    target[i] = std::clamp(target[i] + config_.action_scale * a[i], config_.ee_low[i], config_.ee_high[i]);
+    target[i] = std::clamp(hand[i] + shrink * lead[i], config_.ee_low[i], config_.ee_high[i]);
   }
   // Effort -1 opens fully, +1 closes: position targets between open and closed.
   const double finger_target = 0.5 * (1.0 - a[3]) * config_.finger_open;
@@ -184,6 +189,11 @@ std::array<double, 3> Env::BodyPos(int body) const {
 
 std::array<double, 3> Env::SitePos(int site) const {
   const mjtNum* p = data_->site_xpos + 3 * site;
+  return {p[0], p[1], p[2]};
+}
+
+std::array<double, 3> Env::GeomPos(int geom) const {
+  const mjtNum* p = data_->geom_xpos + 3 * geom;
   return {p[0], p[1], p[2]};
 }
 

@@ -33,6 +33,10 @@ struct EnvConfig {
   std::array<double, 3> ee_low{-0.4, 0.15, 0.0};      // mocap target bounds (m)
   std::array<double, 3> ee_high{0.4, 0.85, 0.35};
   double finger_open = 0.04;                          // finger joint target at effort -1 (m)
+  // The target may run at most this far ahead of the hand: pushing against a
+  // stop (a closed drawer, a pressed button) then holds a bounded force instead
+  // of winding the weld up without limit.
+  double max_lead = 0.05;
 };
 
 enum class StepStatus { kOk, kDiverged };
@@ -84,6 +88,7 @@ class Env {
   // Pose helpers for tasks.
   std::array<double, 3> BodyPos(int body) const;
   std::array<double, 3> SitePos(int site) const;
+  std::array<double, 3> GeomPos(int geom) const;
   double JointQpos(int joint) const;
   void SetJointQpos(int joint, double value);
   // Sets a free joint's position (keeps orientation unless quat is given).

@@ -12,11 +12,6 @@ constexpr double kFingertipDrop = 0.013;  // fingertip bottoms below the ee site
 constexpr double kAlignTol = 0.006;       // horizontal error (m) allowed before descending
 constexpr double kSlipTol = 0.02;         // horizontal error (m) while pressing that means starting over
 
-// World position of a geom (the button's collision cap).
-Vec3 GeomPos(const Env& env, int geom) {
-  const mjtNum* p = env.data().geom_xpos + 3 * geom;
-  return {p[0], p[1], p[2]};
-}
 
 class ButtonPressExpert final : public Expert {
  public:
@@ -27,7 +22,7 @@ class ButtonPressExpert final : public Expert {
         travel_(-env.model().jnt_range[2 * joint_]) {}
 
   Action Act(const Env& env) override {
-    const Vec3 ee = env.EePos(), cap = GeomPos(env, cap_);
+    const Vec3 ee = env.EePos(), cap = env.GeomPos(cap_);
     const double cap_top = cap[2] + cap_half_height_;
     // Where the cap top sits when the button is at the bottom of its travel.
     const double pressed_top = cap_top - (travel_ + env.JointQpos(joint_));

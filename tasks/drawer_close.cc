@@ -15,11 +15,6 @@ constexpr double kPushLead = 0.01;      // push target this far past the handle'
 constexpr double kSlipTol = 0.04;       // ee off the handle's line by this much (m) means start over
 constexpr double kLowClearance = 0.04;  // ee this close (m) above the bar counts as low: rise before moving across
 
-// World position of a geom.
-Vec3 GeomPos(const Env& env, int geom) {
-  const mjtNum* p = env.data().geom_xpos + 3 * geom;
-  return {p[0], p[1], p[2]};
-}
 
 class DrawerCloseExpert final : public Expert {
  public:
@@ -27,7 +22,7 @@ class DrawerCloseExpert final : public Expert {
       : bar_(env.GeomId("drawer_handle")), bar_half_y_(env.model().geom_size[3 * bar_ + 1]) {}
 
   Action Act(const Env& env) override {
-    const Vec3 ee = env.EePos(), bar = GeomPos(env, bar_);
+    const Vec3 ee = env.EePos(), bar = env.GeomPos(bar_);
     const double face_y = bar[1] - bar_half_y_;  // the handle's outer face, toward the robot
     const Vec3 start{bar[0], face_y - kStandoff, bar[2]};
     const Vec3 above = Offset(start, 0, 0, kHover);

@@ -14,11 +14,6 @@ constexpr double kSlipTol = 0.03;       // distance (m) from the slot that means
 constexpr double kPullLead = 0.04;      // pull target this far ahead of the slot (m): full speed, firm contact
 constexpr double kLowClearance = 0.04;  // ee this close (m) above the bar counts as low: rise before moving across
 
-// World position of a geom.
-Vec3 GeomPos(const Env& env, int geom) {
-  const mjtNum* p = env.data().geom_xpos + 3 * geom;
-  return {p[0], p[1], p[2]};
-}
 
 class DrawerOpenExpert final : public Expert {
  public:
@@ -29,7 +24,7 @@ class DrawerOpenExpert final : public Expert {
         front_half_y_(env.model().geom_size[3 * front_ + 1]) {}
 
   Action Act(const Env& env) override {
-    const Vec3 ee = env.EePos(), bar = GeomPos(env, bar_), front = GeomPos(env, front_);
+    const Vec3 ee = env.EePos(), bar = env.GeomPos(bar_), front = env.GeomPos(front_);
     // The slot between the bar's inner face and the drawer front, at grip height.
     const Vec3 slot{bar[0], 0.5 * (bar[1] + bar_half_y_ + front[1] - front_half_y_), bar[2] + kGripHeight};
     const Vec3 above = Offset(slot, 0, 0, kHover);

@@ -32,6 +32,23 @@ inline Action MoveTo(const Env& env, const Vec3& target, float gripper, double g
   return a;
 }
 
+// Unit xy vector from a to b (zero when they coincide).
+inline Vec3 DirectionXY(const Vec3& a, const Vec3& b) {
+  const double d = DistanceXY(a, b);
+  if (d < 1e-9) return {0, 0, 0};
+  return {(b[0] - a[0]) / d, (b[1] - a[1]) / d, 0};
+}
+
+// Scales the xy part of an action down to at most `cap` (a slower, steadier push).
+inline Action CapXY(Action a, double cap) {
+  const double n = std::hypot(a[0], a[1]);
+  if (n > cap) {
+    a[0] = float(a[0] * cap / n);
+    a[1] = float(a[1] * cap / n);
+  }
+  return a;
+}
+
 inline Vec3 Offset(const Vec3& p, double dx, double dy, double dz) { return {p[0] + dx, p[1] + dy, p[2] + dz}; }
 
 }  // namespace padbench::tasks

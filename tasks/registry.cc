@@ -19,22 +19,21 @@ std::string_view DifficultyName(Difficulty group) {
 const std::vector<std::shared_ptr<const Task>>& AllTasks() {
   static const std::vector<std::shared_ptr<const Task>> tasks = [] {
     std::vector<std::shared_ptr<const Task>> t;
-    auto add = [&t](std::unique_ptr<Task> task) { if (task) t.push_back(std::move(task)); };  // TEMP: skip unwritten
     // easy
-    add(tasks::MakeReach());
-    add(tasks::MakeButtonPress());
-    add(tasks::MakeDrawerOpen());
-    add(tasks::MakeDrawerClose());
-    add(tasks::MakeWindowOpen());
-    add(tasks::MakeWindowClose());
+    t.push_back(tasks::MakeReach());
+    t.push_back(tasks::MakeButtonPress());
+    t.push_back(tasks::MakeDrawerOpen());
+    t.push_back(tasks::MakeDrawerClose());
+    t.push_back(tasks::MakeWindowOpen());
+    t.push_back(tasks::MakeWindowClose());
     // medium
-    add(tasks::MakePush());
-    add(tasks::MakeDoorOpen());
-    add(tasks::MakePlateSlide());
+    t.push_back(tasks::MakePush());
+    t.push_back(tasks::MakeDoorOpen());
+    t.push_back(tasks::MakePlateSlide());
     // hard
-    add(tasks::MakePickPlace());
-    add(tasks::MakePegInsertSide());
-    add(tasks::MakeStack());
+    t.push_back(tasks::MakePickPlace());
+    t.push_back(tasks::MakePegInsertSide());
+    t.push_back(tasks::MakeStack());
     return t;
   }();
   return tasks;

@@ -17,11 +17,6 @@ constexpr double kPushLead = 0.02;      // push target this far past the handle'
 constexpr double kSlipTol = 0.03;       // ee off the handle's line (y or z) by this much (m) means start over
 constexpr double kLowClearance = 0.04;  // ee this close (m) above the handle counts as low: rise before moving across
 
-// World position of a geom.
-Vec3 GeomPos(const Env& env, int geom) {
-  const mjtNum* p = env.data().geom_xpos + 3 * geom;
-  return {p[0], p[1], p[2]};
-}
 
 class WindowCloseExpert final : public Expert {
  public:
@@ -29,7 +24,7 @@ class WindowCloseExpert final : public Expert {
       : handle_(env.GeomId("window_handle")), handle_half_x_(env.model().geom_size[3 * handle_]) {}
 
   Action Act(const Env& env) override {
-    const Vec3 ee = env.EePos(), handle = GeomPos(env, handle_);
+    const Vec3 ee = env.EePos(), handle = env.GeomPos(handle_);
     // Beside the handle on its +x side, at push height.
     const Vec3 start{handle[0] + (handle_half_x_ + kFingerHalfX + kClearance), handle[1], handle[2] - kGripDrop};
     const Vec3 above = Offset(start, 0, 0, kHover);
