@@ -1,5 +1,6 @@
 #include "eval/perf.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -37,32 +38,44 @@ SimPerf MeasureSim(GlBackend gl, double seconds) {
   const auto task = FindTask("pick-place");
   perf.task = std::string(task->Name());
 
-  // Physics: one expert episode's actions are replayed from the same reset,
-  // through Env::Step and through a plain loop that sets the same mocap target
-  // and finger controls and calls mj_step; the difference is Env's overhead.
+  // Physics: one expert episode is replayed from the same reset through
+  // Env::Step, and through a plain loop that writes the mocap targets and
+  // finger controls Env produced and calls mj_step: identical physics, so the
+  // difference is Env's own overhead.
   auto env = TaskEnv::Create(task, {}, nullptr);
   std::vector<Action> actions;
   RunExpertEpisode(*env, 1, 0.0, [&](const Observation&, const Action& a) { actions.push_back(a); });
   Env& sim = env->env();
-  const EnvConfig& ec = sim.config();
-  perf.env_steps_per_s = Rate(seconds, [&] {
-    env->Reset(1);
-    for (const Action& a : actions) sim.Step(a);
-    return double(actions.size()) * ec.frame_skip;
-  });
   const mjModel& m = sim.model();
   mjData& d = sim.mutable_data();
-  const int mocap = m.body_mocapid[sim.BodyId("mocap")];
-  const int finger_l = mj_name2id(&m, mjOBJ_ACTUATOR, "finger_l"), finger_r = mj_name2id(&m, mjOBJ_ACTUATOR, "finger_r");
-  perf.raw_steps_per_s = Rate(seconds, [&] {
+  const int frame_skip = sim.config().frame_skip;
+  std::vector<std::vector<mjtNum>> controls;  // per step: mocap_pos then ctrl
+  env->Reset(1);
+  for (const Action& a : actions) {
+    sim.Step(a);
+    controls.emplace_back(d.mocap_pos, d.mocap_pos + 3 * m.nmocap);
+    controls.back().insert(controls.back().end(), d.ctrl, d.ctrl + m.nu);
+  }
+  auto through_env = [&] {
     env->Reset(1);
-    for (const Action& a : actions) {
-      for (int i = 0; i < 3; ++i) d.mocap_pos[3 * mocap + i] += ec.action_scale * a[i];
-      d.ctrl[finger_l] = d.ctrl[finger_r] = 0.5 * (1.0 - a[3]) * ec.finger_open;
-      for (int k = 0; k < ec.frame_skip; ++k) mj_step(&m, &d);
+    for (const Action& a : actions) sim.Step(a);
+    return double(actions.size()) * frame_skip;
+  };
+  auto raw = [&] {
+    env->Reset(1);
+    for (const auto& c : controls) {
+      std::copy_n(c.data(), 3 * m.nmocap, d.mocap_pos);
+      std::copy_n(c.data() + 3 * m.nmocap, m.nu, d.ctrl);
+      for (int k = 0; k < frame_skip; ++k) mj_step(&m, &d);
     }
-    return double(actions.size()) * ec.frame_skip;
-  });
+    return double(controls.size()) * frame_skip;
+  };
+  // Alternating short rounds, best of each: both see the same machine state.
+  constexpr int kRounds = 8;
+  for (int round = 0; round < kRounds; ++round) {
+    perf.env_steps_per_s = std::max(perf.env_steps_per_s, Rate(seconds / kRounds, through_env));
+    perf.raw_steps_per_s = std::max(perf.raw_steps_per_s, Rate(seconds / kRounds, raw));
+  }
 
   // Rendering: one renderer, 64x64 RGB from the corner camera, the scene moving.
   auto renderer = Renderer::Create({gl});
