@@ -199,6 +199,11 @@ std::unique_ptr<GlContext> GlContext::Create(GlBackend backend) {
   return context;
 }
 
+bool GlContextCreated() {
+  std::lock_guard<std::mutex> lock(backend_mutex);
+  return process_backend != GlBackend::kAuto;
+}
+
 std::string GlContext::RendererName() const {
   using GetString = const unsigned char* (*)(unsigned int);
   auto fn = reinterpret_cast<GetString>(ProcAddress("glGetString"));

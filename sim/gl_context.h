@@ -8,6 +8,10 @@ namespace padbench {
 
 enum class GlBackend { kAuto, kEgl, kOsmesa };
 
+// True once this process has created a GL context. A process that has cannot
+// fork renderers: the child inherits the GL library's state but not its threads.
+bool GlContextCreated();
+
 // "auto" | "egl" | "osmesa"; throws padbench::Error listing the valid names.
 GlBackend ParseGlBackend(const std::string& name);
 const char* GlBackendName(GlBackend backend);

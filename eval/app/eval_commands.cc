@@ -1,0 +1,144 @@
+// eval, compare, merge: the evaluation subcommands.
+#include <csignal>
+#include <fstream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "eval/app/commands.h"
+#include "eval/compare.h"
+#include "eval/engine.h"
+#include "eval/report.h"
+#include "policies/registry.h"
+#include "sim/error.h"
+#include "tasks/registry.h"
+
+namespace padbench::cli {
+namespace {
+
+void OnSignal(int) { RequestEvalStop(); }
+
+std::string JoinArgs(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) out += (i ? " " : "") + std::string(argv[i]);
+  return out;
+}
+
+std::pair<int, int> ParseShard(const std::string& s) {
+  int i = 0, n = 0;
+  char slash = 0;
+  if (std::sscanf(s.c_str(), "%d%c%d", &i, &slash, &n) != 3 || slash != '/' || n < 1 || i < 0 || i >= n) {
+    throw Error(fmt::format("--shard wants i/n with 0 <= i < n, got '{}'", s));
+  }
+  return {i, n};
+}
+
+std::string PolicyHelp() {
+  std::string help = "Policy spec, repeatable:";
+  for (const auto& [name, what] : PolicyNames()) help += fmt::format(" {} ({});", name, what);
+  return help;
+}
+
+nlohmann::json ReadResults(const std::string& path_or_dir) {
+  std::string path = path_or_dir;
+  if (std::ifstream(path + "/results.json")) path += "/results.json";
+  std::ifstream in(path);
+  if (!in) throw Error(fmt::format("cannot read {} (give a results.json or an eval output folder)", path_or_dir));
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("{} is not valid JSON: {}", path, e.what()));
+  }
+}
+
+void AddEval(CLI::App& app, const std::string& command_line) {
+  struct Opts {
+    EvalConfig config;
+    std::string task, suite = "default", shard = "0/1", gl = "auto";
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("eval", "Evaluate policies on tasks: success, prediction quality, latency");
+  cmd->add_option("--policy", o->config.policies, PolicyHelp())->required();
+  auto* t = cmd->add_option("--task", o->task, "One task");
+  cmd->add_option("--suite", o->suite, "Suite: default, all, easy, medium, hard")->capture_default_str()->excludes(t);
+  o->config.episodes = 10;
+  cmd->add_option("--episodes", o->config.episodes, "Episodes per task and policy")->capture_default_str();
+  cmd->add_option("--seed", o->config.seed, "Base seed (episode seeds derive from it)")->capture_default_str();
+  cmd->add_option("--workers", o->config.workers, "Parallel workers (threads)")->capture_default_str();
+  cmd->add_option("--out", o->config.out_dir, "Output folder")->required();
+  cmd->add_flag("--resume", o->config.resume, "Finish an interrupted run in --out without redoing episodes");
+  cmd->add_option("--videos", o->config.videos, "Write mp4 videos of the first K episodes per task and policy")
+      ->capture_default_str();
+  cmd->add_option("--shard", o->shard, "Evaluate slice i of n (combine with `padbench merge`)")->capture_default_str();
+  cmd->add_option("--gl", o->gl, "GL backend: auto, egl, osmesa")->capture_default_str();
+  cmd->add_flag("--json", o->json, "Print results.json's aggregated block instead of the summary");
+  cmd->callback([o, command_line] {
+    o->config.tasks = o->task.empty() ? SuiteTasks(o->suite) : std::vector{FindTask(o->task)};
+    std::tie(o->config.shard_index, o->config.shard_count) = ParseShard(o->shard);
+    o->config.gl = ParseGlBackend(o->gl);
+    o->config.command_line = command_line;
+    o->config.progress = !o->json;
+    std::signal(SIGINT, OnSignal);
+    std::signal(SIGTERM, OnSignal);
+    const EvalOutcome outcome = RunEval(o->config);
+    if (outcome.interrupted) {
+      fmt::print(stderr, "interrupted: {} episodes are saved in {}/episodes.jsonl; finish with the same command and --resume\n",
+                 outcome.episodes.size(), o->config.out_dir);
+      std::exit(130);
+    }
+    if (o->json) {
+      fmt::print("{}\n", outcome.results.at("aggregated").dump(2));
+    } else {
+      fmt::print("{}\nresults: {}/ (results.json, summary.md, per_task.csv, success.png, latency_cdf.png{})\n",
+                 FormatSummary(outcome.results), o->config.out_dir, o->config.videos > 0 ? ", videos/" : "");
+    }
+  });
+}
+
+void AddCompare(CLI::App& app) {
+  struct Opts {
+    std::string base, next;
+    CompareOptions options;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("compare", "Compare two eval runs; exit 1 on a significant regression");
+  cmd->add_option("BASE", o->base, "Baseline results.json or eval folder")->required();
+  cmd->add_option("NEW", o->next, "New results.json or eval folder")->required();
+  cmd->add_option("--alpha", o->options.alpha, "Significance level of the one-sided test")->capture_default_str();
+  cmd->add_option("--latency-ratio", o->options.latency_ratio, "Fail when new p50 latency exceeds base by this factor")
+      ->capture_default_str();
+  cmd->callback([o] {
+    const CompareResult result = Compare(ReadResults(o->base), ReadResults(o->next), o->options);
+    fmt::print("{}", FormatCompare(result));
+    if (result.regressed) std::exit(1);
+  });
+}
+
+void AddMerge(CLI::App& app, const std::string& command_line) {
+  struct Opts {
+    std::vector<std::string> shards;
+    std::string out;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("merge", "Combine the outputs of `eval --shard i/n` runs into one result");
+  cmd->add_option("DIR", o->shards, "Shard output folders")->required();
+  cmd->add_option("--out", o->out, "Output folder for the combined run")->required();
+  cmd->callback([o, command_line] {
+    const EvalOutcome outcome = MergeShards(o->shards, o->out, command_line);
+    fmt::print("{}\nmerged {} episodes from {} shards into {}/\n", FormatSummary(outcome.results),
+               outcome.episodes.size(), o->shards.size(), o->out);
+  });
+}
+
+}  // namespace
+
+void AddEvalCommands(CLI::App& app, int argc, char** argv) {
+  const std::string command_line = JoinArgs(argc, argv);
+  AddEval(app, command_line);
+  AddCompare(app);
+  AddMerge(app, command_line);
+}
+
+}  // namespace padbench::cli

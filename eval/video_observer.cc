@@ -1,0 +1,63 @@
+#include "eval/video_observer.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "eval/video.h"
+
+namespace padbench {
+namespace {
+
+constexpr int kMaxPredicted = 3;  // prediction slots shown beside the real frame
+
+std::string SafeName(const std::string& s) {
+  std::string out;
+  for (char c : s) out += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ? c : '_';
+  return out;
+}
+
+}  // namespace
+
+std::string VideoPath(const std::string& out_dir, const std::string& policy, const std::string& task, int index) {
+  return fmt::format("{}/videos/{}/{}_{:03}.mp4", out_dir, SafeName(policy), task, index);
+}
+
+VideoObserver::VideoObserver(std::string path, const std::atomic<bool>* stop) : path_(std::move(path)), stop_(stop) {}
+VideoObserver::~VideoObserver() = default;
+
+void VideoObserver::OnReset(const EpisodeInfo& info, const Observation& obs) {
+  if (obs.rgb.empty()) return;
+  const Image& first = obs.rgb.begin()->second;
+  std::filesystem::create_directories(std::filesystem::path(path_).parent_path());
+  VideoConfig config;
+  config.frame_height = first.height;
+  config.frame_width = first.width;
+  config.max_predicted = kMaxPredicted;
+  writer_ = std::make_unique<VideoWriter>(path_, config);
+  title_ = fmt::format("{} seed {}: {}", info.task, info.seed, info.instruction);
+  Add(obs, {}, title_ + "\nstep 0");
+}
+
+void VideoObserver::OnStep(const Action& a, const Observation& obs,
+                           const std::vector<std::pair<int, const Image*>>& predictions) {
+  Add(obs, predictions,
+      fmt::format("{}\nstep {}  a = [{:+.2f} {:+.2f} {:+.2f} {:+.2f}]", title_, obs.step, a[0], a[1], a[2], a[3]));
+}
+
+void VideoObserver::Add(const Observation& obs, const std::vector<std::pair<int, const Image*>>& predictions,
+                        const std::string& caption) {
+  if (!writer_) return;
+  std::vector<std::pair<int, Image>> shown;
+  for (const auto& [horizon, frame] : predictions) {
+    if (int(shown.size()) == kMaxPredicted) break;
+    shown.emplace_back(horizon, *frame);
+  }
+  writer_->Add(obs.rgb.begin()->second, shown, caption);
+}
+
+void VideoObserver::Close() {
+  if (writer_) writer_->Close();
+}
+
+}  // namespace padbench

@@ -1,0 +1,37 @@
+// Records an episode as mp4 (the real frame beside the predicted frames that target it).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "eval/rollout.h"
+
+namespace padbench {
+
+class VideoWriter;
+
+// DIR/videos/<policy>/<task>_<index>.mp4, with the policy spec made file-name safe.
+std::string VideoPath(const std::string& out_dir, const std::string& policy, const std::string& task, int index);
+
+class VideoObserver final : public RolloutObserver {
+ public:
+  // `stop` (may be null) is polled by ShouldStop, so recording an episode does not hide a stop request.
+  VideoObserver(std::string path, const std::atomic<bool>* stop);
+  ~VideoObserver() override;
+  void OnReset(const EpisodeInfo& info, const Observation& obs) override;
+  void OnStep(const Action& action, const Observation& obs,
+              const std::vector<std::pair<int, const Image*>>& predictions) override;
+  bool ShouldStop() override { return stop_ && stop_->load(); }
+  void Close();
+
+ private:
+  void Add(const Observation& obs, const std::vector<std::pair<int, const Image*>>& predictions,
+           const std::string& caption);
+  std::string path_;
+  const std::atomic<bool>* stop_;
+  std::string title_;
+  std::unique_ptr<VideoWriter> writer_;
+};
+
+}  // namespace padbench

@@ -1,0 +1,76 @@
+// Policy: observations in, action chunks (and optionally predicted frames) out.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/types.h"
+
+namespace padbench {
+
+class Env;
+class Task;
+
+// What a policy learns about an episode before its first observation.
+struct EpisodeInfo {
+  std::string task;
+  std::string instruction;
+  uint64_t seed = 0;
+  int max_steps = 0;
+  // Privileged simulator state. Only the scripted expert reads it; learned
+  // policies must act from observations alone.
+  const Env* env = nullptr;
+  const Task* task_def = nullptr;
+};
+
+// A future frame the policy predicts `horizon` control steps ahead of the
+// observation it was given (horizon 1 = the next observation).
+struct PredictedFrame {
+  int horizon = 1;
+  Image rgb;
+};
+
+struct PolicyOutput {
+  // The action chunk the policy commits to, executed in order (at least one).
+  std::vector<Action> actions;
+  // Predicted future frames of the policy's camera (empty if it predicts none).
+  std::vector<PredictedFrame> predicted;
+  // Inference timings in milliseconds by stage ("encode", "denoise", ...), optional.
+  std::map<std::string, double> timings_ms;
+};
+
+// The observations a policy needs; the engine renders exactly these.
+struct PolicyInputs {
+  std::vector<std::string> cameras{"corner"};
+  int image_size = 64;
+  bool depth = false;
+};
+
+// An intermediate sample of an iterative (diffusion) policy, for viewers.
+struct DenoiseSample {
+  int step = 0;                       // denoising step just finished
+  int total_steps = 0;
+  std::vector<Action> actions;        // the current estimate of the chunk
+  std::vector<PredictedFrame> frames; // the current estimate of predicted frames (may be empty)
+};
+using DenoiseCallback = std::function<void(const DenoiseSample&)>;
+
+// A policy instance is used by one thread at a time; the engine gives each
+// worker its own instance, so policies may keep per-episode state.
+class Policy {
+ public:
+  virtual ~Policy() = default;
+  virtual std::string_view Name() const = 0;
+  virtual PolicyInputs Inputs() const { return {}; }
+  // Called before each episode's first Act.
+  virtual void Reset(const EpisodeInfo& episode) = 0;
+  virtual PolicyOutput Act(const Observation& obs) = 0;
+  // Receives intermediate samples during Act (diffusion policies); others ignore it.
+  virtual void SetDenoiseCallback(DenoiseCallback callback) {}
+};
+
+}  // namespace padbench

@@ -1,0 +1,259 @@
+// The evaluation engine: determinism across workers, failure isolation, resume
+// after a kill, shard + merge, and the results.json schema (golden file).
+#include "eval/engine.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "policies/registry.h"
+#include "sim/error.h"
+#include "tasks/registry.h"
+#include "tests/test_util.h"
+
+namespace padbench {
+namespace {
+
+using Catch::Matchers::Contains;
+using json = nlohmann::json;
+
+EvalConfig SmallRun(const std::string& out, int workers) {
+  EvalConfig c;
+  c.policies = {"expert", "random"};
+  c.tasks = {FindTask("reach"), FindTask("push")};
+  c.episodes = 3;
+  c.seed = 11;
+  c.workers = workers;
+  c.out_dir = out;
+  c.progress = false;
+  c.write_plots = false;
+  return c;
+}
+
+// The deterministic part of an episode record.
+json Outcome(const EpisodeRecord& r) {
+  json j = EpisodeToJson(r);
+  for (const char* timing : {"act_ms", "warmup", "wall_s", "policy_s", "physics_s", "render_s"}) j.erase(timing);
+  return j;
+}
+
+std::vector<json> Outcomes(const std::vector<EpisodeRecord>& records) {
+  std::vector<json> out;
+  for (const auto& r : records) out.push_back(Outcome(r));
+  return out;
+}
+
+// A policy that fails in chosen ways: throws, returns NaN, or returns an empty chunk.
+class FaultyPolicy final : public Policy {
+ public:
+  std::string_view Name() const override { return "faulty"; }
+  void Reset(const EpisodeInfo& info) override {
+    seed_ = info.seed;
+    step_ = 0;
+  }
+  PolicyOutput Act(const Observation& obs) override {
+    ++step_;
+    const int mode = int(seed_ % 4);
+    if (step_ == 3 && mode == 0) throw std::runtime_error("boom at step 3");
+    if (step_ == 2 && mode == 1) return {{{0.f, std::nanf(""), 0.f, 0.f}}, {}, {}};
+    if (step_ == 4 && mode == 2) return {};
+    // Otherwise: move a little, and "predict" that the next frame equals this one.
+    return {{{0.1f, 0.f, 0.f, 0.f}}, {{1, obs.rgb.at("corner")}}, {}};
+  }
+
+ private:
+  uint64_t seed_ = 0;
+  int step_ = 0;
+};
+
+TEST_CASE("engine: per-episode outcomes are identical for 1 and 2 workers", "[engine]") {
+  testing::TempPath a, b;
+  // Two workers first: the forked workers need a parent without GL state.
+  const EvalOutcome two = RunEval(SmallRun(b.str(), 2));
+  const EvalOutcome one = RunEval(SmallRun(a.str(), 1));
+  REQUIRE_THROWS_WITH(RunEval(SmallRun(b.str() + "_again", 2)), Contains("already created a GL context"));
+  REQUIRE(one.episodes.size() == 12);
+  REQUIRE(Outcomes(one.episodes) == Outcomes(two.episodes));
+  const json& agg = two.results.at("aggregated").at("policies");
+  REQUIRE(agg.at("expert").at("overall").at("successes") == 6);
+  REQUIRE(agg.at("random").at("overall").at("successes") == 0);
+  for (const char* file : {"results.json", "summary.md", "per_task.csv", "episodes.jsonl", "run.json"}) {
+    REQUIRE(std::filesystem::exists(b.path() / file));
+  }
+}
+
+TEST_CASE("engine: a failing policy is recorded per episode and the run goes on", "[engine]") {
+  testing::TempPath out;
+  EvalConfig c = SmallRun(out.str(), 1);
+  c.policies = {"faulty"};
+  c.tasks = {FindTask("reach")};
+  c.episodes = 8;
+  c.make_policy = [](const std::string&) { return std::make_unique<FaultyPolicy>(); };
+  const EvalOutcome run = RunEval(c);
+  REQUIRE(run.episodes.size() == 8);
+  std::set<std::string> details;
+  int errors = 0;
+  for (const EpisodeRecord& r : run.episodes) {
+    const int mode = int(r.seed % 4);
+    INFO("seed " << r.seed << " mode " << mode << " failure " << r.failure << ": " << r.failure_detail);
+    if (mode <= 2) {
+      ++errors;
+      REQUIRE(r.failure == "policy_error");
+      REQUIRE_FALSE(r.success);
+      details.insert(r.failure_detail.substr(0, 12));
+    } else {
+      REQUIRE(r.failure == "timeout");
+      REQUIRE(r.length == FindTask("reach")->MaxSteps());
+      // Prediction quality was measured for the "next frame = this frame" guess.
+      REQUIRE(r.prediction.size() == 1);
+      REQUIRE(r.prediction[0].horizon == 1);
+      REQUIRE(r.prediction[0].count == r.length);
+      REQUIRE(r.prediction[0].psnr_sum / r.prediction[0].count > 15);
+    }
+  }
+  REQUIRE(errors > 0);
+  const json& overall = run.results.at("aggregated").at("policies").at("faulty").at("overall");
+  REQUIRE(overall.at("failures").at("policy_error") == errors);
+}
+
+TEST_CASE("engine: resume after SIGKILL finishes without losing or repeating an episode", "[engine][slow]") {
+  testing::TempPath out;
+  EvalConfig c = SmallRun(out.str(), 1);
+  c.policies = {"random"};  // every episode runs its full length: slow enough to kill mid-run
+  c.tasks = {FindTask("reach")};
+  c.episodes = 12;
+  const std::string jsonl = out.str() + "/episodes.jsonl";
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    try {
+      RunEval(c);
+    } catch (...) {
+      _exit(2);
+    }
+    _exit(0);
+  }
+  auto lines = [&] {
+    std::ifstream in(jsonl);
+    return int(std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n'));
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (lines() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  const int saved = lines();
+  REQUIRE(saved >= 3);
+  REQUIRE(saved < 12);
+  // A torn line, as a kill in the middle of a write would leave.
+  std::ofstream(jsonl, std::ios::app) << "{\"policy\":\"random\",\"ta";
+
+  REQUIRE_THROWS_WITH(RunEval(c), Contains("--resume"));
+  c.resume = true;
+  const EvalOutcome resumed = RunEval(c);
+  REQUIRE(resumed.episodes_resumed == saved);
+  REQUIRE(resumed.episodes_run == 12 - saved);
+  std::set<int> indices;
+  for (const EpisodeRecord& r : resumed.episodes) indices.insert(r.index);
+  REQUIRE(indices.size() == 12);
+  REQUIRE(resumed.episodes.size() == 12);
+  REQUIRE(lines() == 12);
+  REQUIRE(ReadEpisodesJsonl(jsonl).size() == 12);
+
+  // A different run cannot resume into this folder.
+  c.seed = 12;
+  REQUIRE_THROWS_WITH(RunEval(c), Contains("different run"));
+}
+
+TEST_CASE("engine: shards merged give the unsharded run's results", "[engine]") {
+  testing::TempPath whole, s0, s1, merged;
+  const EvalOutcome full = RunEval(SmallRun(whole.str(), 1));
+  for (int i = 0; i < 2; ++i) {
+    EvalConfig c = SmallRun((i ? s1 : s0).str(), 1);
+    c.shard_index = i;
+    c.shard_count = 2;
+    const EvalOutcome part = RunEval(c);
+    REQUIRE(part.episodes.size() == 6);
+  }
+  REQUIRE_THROWS_WITH(MergeShards({s0.str()}, merged.str(), "test", false), Contains("1 of 2 shards"));
+  const EvalOutcome combined = MergeShards({s1.str(), s0.str()}, merged.str(), "test", false);
+  REQUIRE(Outcomes(combined.episodes) == Outcomes(full.episodes));
+  const json& a = full.results.at("aggregated").at("policies");
+  const json& b = combined.results.at("aggregated").at("policies");
+  for (const char* policy : {"expert", "random"}) {
+    REQUIRE(a.at(policy).at("tasks") == b.at(policy).at("tasks"));
+    REQUIRE(a.at(policy).at("overall") == b.at(policy).at("overall"));
+  }
+  REQUIRE(combined.results.at("config") == full.results.at("config"));
+}
+
+TEST_CASE("engine: bad requests are clear errors", "[engine]") {
+  testing::TempPath out;
+  EvalConfig c = SmallRun(out.str(), 1);
+  c.policies = {"expert", "nope"};
+  REQUIRE_THROWS_WITH(RunEval(c), Contains("unknown policy 'nope'") && Contains("expert"));
+  c = SmallRun(out.str(), 1);
+  c.shard_index = 2;
+  c.shard_count = 2;
+  REQUIRE_THROWS_WITH(RunEval(c), Contains("bad shard"));
+  c = SmallRun(out.str(), 1);
+  c.policies = {"expert", "expert"};
+  REQUIRE_THROWS_WITH(RunEval(c), Contains("twice"));
+}
+
+// Replaces every value by its type (arrays by their first element's schema): the shape of a document.
+json Schema(const json& j) {
+  if (j.is_object()) {
+    json out = json::object();
+    for (const auto& [k, v] : j.items()) out[k] = Schema(v);
+    return out;
+  }
+  if (j.is_array()) return j.empty() ? json::array() : json::array({Schema(j.front())});
+  if (j.is_number()) return "number";
+  return j.type_name();
+}
+
+TEST_CASE("engine: results.json keeps the schema pinned in tests/data/results_schema.json", "[engine]") {
+  testing::TempPath out;
+  EvalConfig c = SmallRun(out.str(), 1);
+  c.policies = {"faulty"};
+  c.tasks = {FindTask("reach")};
+  c.episodes = 4;
+  c.make_policy = [](const std::string&) { return std::make_unique<FaultyPolicy>(); };
+  json schema = Schema(RunEval(c).results);
+  // Keys that name run-specific things (policies, tasks, failure reasons) are normalised.
+  json& policies = schema["aggregated"]["policies"];
+  policies = json{{"POLICY", policies.at("faulty")}};
+  json& tasks = policies["POLICY"]["tasks"];
+  tasks = json{{"TASK", tasks.at("reach")}};
+  for (json* rate : {&policies["POLICY"]["overall"], &tasks["TASK"], &policies["POLICY"]["groups"]["easy"]}) {
+    (*rate)["failures"] = json{{"REASON", "number"}};
+  }
+  policies["POLICY"]["groups"] = json{{"GROUP", policies["POLICY"]["groups"]["easy"]}};
+  json& quality = policies["POLICY"]["prediction"]["tasks"];
+  quality = json{{"TASK", quality.at("reach")}};
+
+  const std::string golden = std::string(PADBENCH_TEST_DATA) + "/results_schema.json";
+  if (std::getenv("PADBENCH_UPDATE_GOLDEN")) std::ofstream(golden) << schema.dump(2) << "\n";
+  std::ifstream in(golden);
+  REQUIRE(in.good());
+  const json expected = json::parse(in);
+  INFO("schema now: " << schema.dump(2) << "\nregenerate with PADBENCH_UPDATE_GOLDEN=1 if the change is intended");
+  REQUIRE(schema == expected);
+}
+
+}  // namespace
+}  // namespace padbench
