@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "eval/collect.h"
+#include "eval/engine.h"
 #include "sim/renderer.h"
 #include "tasks/registry.h"
 #include "tasks/task_env.h"
@@ -103,6 +104,54 @@ SimPerf MeasureSim(GlBackend gl, double seconds) {
   std::filesystem::remove(collect.out);
   perf.collect_frames_per_s = summary.frames / summary.seconds;
   return perf;
+}
+
+EvalPerf MeasureEval(GlBackend gl, int episodes_per_task) {
+  EvalPerf perf;
+  const auto root = std::filesystem::temp_directory_path() / fmt::format("padbench_perf_eval_{}", ::getpid());
+  std::filesystem::remove_all(root);
+  EvalConfig config;
+  config.policies = {"expert"};
+  config.tasks = SuiteTasks("easy");
+  config.episodes = episodes_per_task;
+  config.gl = gl;
+  config.progress = false;
+  config.write_plots = false;
+  perf.episodes = int(config.tasks.size()) * episodes_per_task;
+  for (int workers : {2, 1}) {
+    config.workers = workers;
+    config.out_dir = (root / fmt::format("w{}", workers)).string();
+    const auto start = Clock::now();
+    const EvalOutcome outcome = RunEval(config);
+    const double rate = 60.0 * outcome.episodes_run / Since(start);
+    (workers == 1 ? perf.episodes_per_min_1 : perf.episodes_per_min_2) = rate;
+    if (workers != 1) continue;
+    double wall = 0, policy = 0, physics = 0, render = 0;
+    for (const EpisodeRecord& r : outcome.episodes) {
+      wall += r.wall_s;
+      policy += r.policy_s;
+      physics += r.physics_s;
+      render += r.render_s;
+    }
+    perf.engine_overhead = (wall - policy - physics - render) / wall;
+    perf.policy_share = policy / wall;
+    perf.physics_share = physics / wall;
+    perf.render_share = render / wall;
+  }
+  std::filesystem::remove_all(root);
+  return perf;
+}
+
+std::string FormatEvalPerf(const EvalPerf& p) {
+  return fmt::format(
+      "| figure | value | target |\n|---|---|---|\n"
+      "| expert, easy suite, 1 worker | {:.0f} episodes/min | |\n"
+      "| expert, easy suite, 2 workers | {:.0f} episodes/min ({:.2f}x) | >= 1.7x |\n"
+      "| engine overhead per step (outside policy, physics, rendering) | {:.2f}% | < 5% |\n"
+      "| step time split: rendering / physics / policy | {:.1f}% / {:.1f}% / {:.1f}% | |\n"
+      "({} episodes per setting)\n",
+      p.episodes_per_min_1, p.episodes_per_min_2, p.episodes_per_min_2 / p.episodes_per_min_1,
+      100 * p.engine_overhead, 100 * p.render_share, 100 * p.physics_share, 100 * p.policy_share, p.episodes);
 }
 
 std::string FormatSimPerf(const SimPerf& p) {

@@ -17,6 +17,19 @@ struct SimPerf {
   std::string gl_backend;
 };
 
+struct EvalPerf {
+  int episodes = 0;                  // per worker setting
+  double episodes_per_min_1 = 0;     // expert on the easy suite, one worker
+  double episodes_per_min_2 = 0;     // two workers
+  double engine_overhead = 0;        // fraction of episode time outside policy, physics and rendering (W=1)
+  double physics_share = 0, render_share = 0, policy_share = 0;
+};
+
+// Runs the expert on the easy suite with 2 and then 1 workers (forked workers
+// need a process without GL state, so call this before anything renders).
+EvalPerf MeasureEval(GlBackend gl, int episodes_per_task = 10);
+std::string FormatEvalPerf(const EvalPerf& perf);
+
 // Measures the simulation figures side by side in one run; `seconds` per figure.
 SimPerf MeasureSim(GlBackend gl, double seconds = 2.0);
 std::string FormatSimPerf(const SimPerf& perf);

@@ -1,5 +1,6 @@
 #include "eval/video_observer.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -28,21 +29,26 @@ VideoObserver::~VideoObserver() = default;
 
 void VideoObserver::OnReset(const EpisodeInfo& info, const Observation& obs) {
   if (obs.rgb.empty()) return;
-  const Image& first = obs.rgb.begin()->second;
+  first_frame_ = obs.rgb.begin()->second;
+  title_ = info.task;  // the caption strip is as wide as the frames: keep it short
+}
+
+void VideoObserver::OnAct(const Observation&, const PolicyOutput& output, double) {
+  if (writer_ || first_frame_.empty()) return;
   std::filesystem::create_directories(std::filesystem::path(path_).parent_path());
   VideoConfig config;
-  config.frame_height = first.height;
-  config.frame_width = first.width;
-  config.max_predicted = kMaxPredicted;
+  config.frame_height = first_frame_.height;
+  config.frame_width = first_frame_.width;
+  config.max_predicted = std::min<int>(kMaxPredicted, int(output.predicted.size()));
   writer_ = std::make_unique<VideoWriter>(path_, config);
-  title_ = fmt::format("{} seed {}: {}", info.task, info.seed, info.instruction);
-  Add(obs, {}, title_ + "\nstep 0");
+  max_predicted_ = config.max_predicted;
+  writer_->Add(first_frame_, {}, title_ + "\nt=0");
 }
 
 void VideoObserver::OnStep(const Action& a, const Observation& obs,
                            const std::vector<std::pair<int, const Image*>>& predictions) {
   Add(obs, predictions,
-      fmt::format("{}\nstep {}  a = [{:+.2f} {:+.2f} {:+.2f} {:+.2f}]", title_, obs.step, a[0], a[1], a[2], a[3]));
+      fmt::format("{}\nt={} a=[{:+.1f} {:+.1f} {:+.1f} {:+.1f}]", title_, obs.step, a[0], a[1], a[2], a[3]));
 }
 
 void VideoObserver::Add(const Observation& obs, const std::vector<std::pair<int, const Image*>>& predictions,
@@ -50,7 +56,7 @@ void VideoObserver::Add(const Observation& obs, const std::vector<std::pair<int,
   if (!writer_) return;
   std::vector<std::pair<int, Image>> shown;
   for (const auto& [horizon, frame] : predictions) {
-    if (int(shown.size()) == kMaxPredicted) break;
+    if (int(shown.size()) == max_predicted_) break;
     shown.emplace_back(horizon, *frame);
   }
   writer_->Add(obs.rgb.begin()->second, shown, caption);

@@ -20,6 +20,8 @@ class VideoObserver final : public RolloutObserver {
   VideoObserver(std::string path, const std::atomic<bool>* stop);
   ~VideoObserver() override;
   void OnReset(const EpisodeInfo& info, const Observation& obs) override;
+  // The first Act decides the layout: as many prediction slots as the policy predicts (up to 3).
+  void OnAct(const Observation& obs, const PolicyOutput& output, double ms) override;
   void OnStep(const Action& action, const Observation& obs,
               const std::vector<std::pair<int, const Image*>>& predictions) override;
   bool ShouldStop() override { return stop_ && stop_->load(); }
@@ -31,6 +33,8 @@ class VideoObserver final : public RolloutObserver {
   std::string path_;
   const std::atomic<bool>* stop_;
   std::string title_;
+  Image first_frame_;  // held until the first Act fixes the layout
+  int max_predicted_ = 0;
   std::unique_ptr<VideoWriter> writer_;
 };
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The main job: set up (if needed), build, and run the default benchmark.
-# Today that is the scripted-expert table on the default suite; results/experts.json keeps the numbers.
+# The main job: set up (if needed), build, and run the default benchmark:
+# the scripted expert and random actions on the default suite.
+# Results (results.json, summary.md, per_task.csv, plots) go to out/eval/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh -DPADBENCH_BUILD_TESTS=OFF
-mkdir -p out
-./build/padbench experts --suite default --episodes "${PADBENCH_EPISODES:-100}" --noise 0,0.1 --out out/experts.json
-echo "results: out/experts.json"
+rm -rf out/eval
+./build/padbench eval --policy expert --policy random --suite default \
+  --episodes "${PADBENCH_EPISODES:-20}" --workers "${PADBENCH_WORKERS:-$(nproc)}" --seed 0 --out out/eval

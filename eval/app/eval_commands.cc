@@ -36,7 +36,7 @@ std::pair<int, int> ParseShard(const std::string& s) {
 
 std::string PolicyHelp() {
   std::string help = "Policy spec, repeatable:";
-  for (const auto& [name, what] : PolicyNames()) help += fmt::format(" {} ({});", name, what);
+  for (const auto& [name, what] : PolicyNames()) help += fmt::format("\n  {}: {}", name, what);
   return help;
 }
 
@@ -64,9 +64,10 @@ void AddEval(CLI::App& app, const std::string& command_line) {
   auto* t = cmd->add_option("--task", o->task, "One task");
   cmd->add_option("--suite", o->suite, "Suite: default, all, easy, medium, hard")->capture_default_str()->excludes(t);
   o->config.episodes = 10;
+  o->config.workers = 2;
   cmd->add_option("--episodes", o->config.episodes, "Episodes per task and policy")->capture_default_str();
   cmd->add_option("--seed", o->config.seed, "Base seed (episode seeds derive from it)")->capture_default_str();
-  cmd->add_option("--workers", o->config.workers, "Parallel workers (threads)")->capture_default_str();
+  cmd->add_option("--workers", o->config.workers, "Parallel workers (processes, one renderer each)")->capture_default_str();
   cmd->add_option("--out", o->config.out_dir, "Output folder")->required();
   cmd->add_flag("--resume", o->config.resume, "Finish an interrupted run in --out without redoing episodes");
   cmd->add_option("--videos", o->config.videos, "Write mp4 videos of the first K episodes per task and policy")

@@ -191,18 +191,24 @@ void AddCollect(CLI::App& app) {
 
 void AddPerf(CLI::App& app) {
   struct Opts {
-    bool sim = false;
+    bool sim = false, eval = false;
     double seconds = 2.0;
+    int episodes = 10;
     std::string gl = "auto";
   };
   auto o = std::make_shared<Opts>();
-  auto* cmd = app.add_subcommand("perf", "Throughput benchmarks");
+  auto* cmd = app.add_subcommand("perf", "Throughput benchmarks (figures for the README, not pass/fail tests)");
   cmd->add_flag("--sim", o->sim, "Physics (Env::Step vs raw mj_step), 64x64 rendering, collection");
-  cmd->add_option("--seconds", o->seconds, "Measuring time per figure")->capture_default_str();
+  cmd->add_flag("--eval", o->eval, "Evaluation engine: episodes/min with 1 and 2 workers, engine overhead");
+  cmd->add_option("--seconds", o->seconds, "Measuring time per --sim figure")->capture_default_str();
+  cmd->add_option("--episodes", o->episodes, "Episodes per task for --eval")->capture_default_str();
   cmd->add_option("--gl", o->gl, "GL backend: auto, egl, osmesa")->capture_default_str();
   cmd->callback([o] {
-    if (!o->sim) throw Error("perf: choose a benchmark (--sim)");
-    fmt::print("{}", FormatSimPerf(MeasureSim(ParseGlBackend(o->gl), o->seconds)));
+    if (!o->sim && !o->eval) throw Error("perf: choose at least one benchmark: --sim, --eval");
+    const GlBackend gl = ParseGlBackend(o->gl);
+    // --eval first: its forked workers need a process that has not rendered yet.
+    if (o->eval) fmt::print("{}\n", FormatEvalPerf(MeasureEval(gl, o->episodes)));
+    if (o->sim) fmt::print("{}", FormatSimPerf(MeasureSim(gl, o->seconds)));
   });
 }
 
