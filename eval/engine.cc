@@ -27,6 +27,7 @@
 #include "eval/rollout.h"
 #include "eval/video_observer.h"
 #include "policies/registry.h"
+#include "policies/threads.h"
 #include "sim/error.h"
 #include "sim/rng.h"
 #include "sim/renderer.h"
@@ -151,6 +152,7 @@ double ControlPeriodMs(const EnvConfig& env, const Task& task) {
 // policy instances, so nothing is shared with other workers.
 void RunWorker(const EvalConfig& config, const PolicyFactory& make, const std::vector<Job>& jobs,
                std::atomic<size_t>& next, const std::function<void(EpisodeRecord)>& emit) {
+  SetTorchThreads(config.torch_threads);
   auto renderer = Renderer::Create({config.gl});
   std::vector<std::unique_ptr<Policy>> policies(config.policies.size());
   std::map<std::pair<size_t, size_t>, std::unique_ptr<TaskEnv>> envs;
@@ -332,7 +334,16 @@ EvalOutcome RunEval(const EvalConfig& config) {
   const PolicyFactory make = config.make_policy ? config.make_policy : PolicyFactory(MakePolicy);
 
   // A bad spec or file fails here, before any episode (workers make their own instances).
-  for (const std::string& spec : config.policies) make(spec);
+  // With forked workers the parent only checks the names: loading a LibTorch model here could
+  // start OpenMP threads, which a forked child inherits broken; a load error in a worker
+  // still stops the run with its message.
+  for (const std::string& spec : config.policies) {
+    if (config.workers == 1) {
+      make(spec);
+    } else if (!config.make_policy) {
+      ParsePolicySpec(spec);
+    }
+  }
 
   // ---- the output folder: new, or resumed ----
   const json identity = Identity(config);

@@ -33,6 +33,7 @@ struct EvalConfig {
   std::string command_line;                         // recorded in results.json
   bool progress = true;
   bool write_plots = true;
+  int torch_threads = 1;                            // LibTorch threads per worker
   PolicyFactory make_policy;                        // default: MakePolicy from policies/registry.h
 };
 

@@ -10,6 +10,10 @@
 
 #include "eval/collect.h"
 #include "eval/engine.h"
+#include "eval/metrics.h"
+#include "policies/registry.h"
+#include "policies/threads.h"
+#include "policies/train/trainer.h"
 #include "sim/renderer.h"
 #include "tasks/registry.h"
 #include "tasks/task_env.h"
@@ -152,6 +156,74 @@ std::string FormatEvalPerf(const EvalPerf& p) {
       "({} episodes per setting)\n",
       p.episodes_per_min_1, p.episodes_per_min_2, p.episodes_per_min_2 / p.episodes_per_min_1,
       100 * p.engine_overhead, 100 * p.render_share, 100 * p.physics_share, 100 * p.policy_share, p.episodes);
+}
+
+std::vector<PolicyPerf> MeasurePolicies(const std::vector<std::string>& specs, GlBackend gl, int calls) {
+  std::vector<PolicyPerf> out;
+  auto renderer = Renderer::Create({gl});
+  for (const std::string& spec : specs) {
+    auto policy = MakePolicy(spec);
+    const PolicyInputs in = policy->Inputs();
+    TaskEnvConfig ec;
+    ec.cameras = in.cameras;
+    ec.image_size = in.image_size;
+    auto env = TaskEnv::Create(FindTask("reach"), ec, renderer.get());
+    for (int threads : {1, 2}) {
+      SetTorchThreads(threads);
+      const Observation obs = env->Reset(3);
+      policy->Reset({"reach", obs.instruction, 3, 100, nullptr, nullptr});
+      policy->Observe(obs);
+      std::vector<double> ms;
+      for (int i = 0; i < calls + 2; ++i) {
+        const auto start = Clock::now();
+        policy->Act(obs);
+        if (i >= 2) ms.push_back(1e3 * Since(start));  // the first calls warm up allocators and caches
+      }
+      const LatencyStats st = Summarize(ms);
+      out.push_back({spec, threads, st.p50, st.p95, st.count});
+    }
+  }
+  return out;
+}
+
+TrainPerf MeasureTraining(const std::string& policy, GlBackend gl, int steps, int batch, int threads) {
+  const auto root = std::filesystem::temp_directory_path() / fmt::format("padbench_perf_train_{}", ::getpid());
+  std::filesystem::create_directories(root);
+  CollectConfig collect;
+  collect.tasks = {FindTask("reach"), FindTask("drawer-open")};
+  collect.episodes = 5;
+  collect.gl = gl;
+  collect.out = (root / "data.hdf5").string();
+  Collect(collect, false);
+  train::TrainConfig tc;
+  tc.policy = policy;
+  tc.data = {collect.out};
+  tc.out = (root / "ckpt").string();
+  tc.steps = steps;
+  tc.batch = batch;
+  tc.threads = threads;
+  tc.log_every = steps;
+  tc.val_every = steps;
+  tc.checkpoint_every = steps;
+  tc.progress = false;
+  const auto start = Clock::now();
+  train::Train(tc);
+  // Data loading and the final checkpoint are part of the time: a slight underestimate.
+  const double rate = double(steps) * batch / Since(start);
+  std::filesystem::remove_all(root);
+  return {policy, threads, batch, rate};
+}
+
+std::string FormatPolicyPerf(const std::vector<PolicyPerf>& acts, const std::vector<TrainPerf>& training) {
+  std::string out = "| policy | torch threads | Act p50 | Act p95 |\n|---|---|---|---|\n";
+  for (const PolicyPerf& p : acts) {
+    out += fmt::format("| {} | {} | {:.1f} ms | {:.1f} ms |\n", p.spec, p.threads, p.p50_ms, p.p95_ms);
+  }
+  out += "\n| training | threads | batch | samples/s |\n|---|---|---|---|\n";
+  for (const TrainPerf& t : training) {
+    out += fmt::format("| {} | {} | {} | {:.0f} |\n", t.policy, t.threads, t.batch, t.samples_per_s);
+  }
+  return out;
 }
 
 std::string FormatSimPerf(const SimPerf& p) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "sim/gl_context.h"
 
@@ -29,6 +30,25 @@ struct EvalPerf {
 // need a process without GL state, so call this before anything renders).
 EvalPerf MeasureEval(GlBackend gl, int episodes_per_task = 10);
 std::string FormatEvalPerf(const EvalPerf& perf);
+
+struct PolicyPerf {
+  std::string spec;
+  int threads = 1;
+  double p50_ms = 0, p95_ms = 0;  // Act latency after two warm-up calls
+  int calls = 0;
+};
+
+struct TrainPerf {
+  std::string policy;
+  int threads = 0, batch = 0;
+  double samples_per_s = 0;
+};
+
+// Act latency of each learned policy spec with 1 and 2 torch threads (reach, 64x64 corner view).
+std::vector<PolicyPerf> MeasurePolicies(const std::vector<std::string>& specs, GlBackend gl, int calls = 30);
+// Training samples/s of `policy` with its default config on a small dataset collected for the purpose.
+TrainPerf MeasureTraining(const std::string& policy, GlBackend gl, int steps = 30, int batch = 64, int threads = 2);
+std::string FormatPolicyPerf(const std::vector<PolicyPerf>& acts, const std::vector<TrainPerf>& training);
 
 // Measures the simulation figures side by side in one run; `seconds` per figure.
 SimPerf MeasureSim(GlBackend gl, double seconds = 2.0);

@@ -391,4 +391,67 @@ void PlotLatencyCdf(const std::string& path,
   Save(path, img);
 }
 
+void PlotLines(const std::string& path, const std::string& title, const std::string& x_label,
+               const std::string& y_label, const std::vector<LineSeries>& series, bool log_y) {
+  const Font tick{kFont, kTickScale, 1}, label{kFont, kLabelScale, 1};
+  double x_lo = std::numeric_limits<double>::infinity(), x_hi = -x_lo, y_lo = x_lo, y_hi = -x_lo;
+  for (const LineSeries& s : series) {
+    for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || (log_y && s.y[i] <= 0)) continue;
+      x_lo = std::min(x_lo, s.x[i]);
+      x_hi = std::max(x_hi, s.x[i]);
+      const double y = log_y ? std::log10(s.y[i]) : s.y[i];
+      y_lo = std::min(y_lo, y);
+      y_hi = std::max(y_hi, y);
+    }
+  }
+  if (!(x_hi > x_lo)) x_lo = 0, x_hi = std::max(1.0, x_hi);
+  if (!(y_hi > y_lo)) y_lo = std::isfinite(y_lo) ? y_lo - 1 : 0, y_hi = y_lo + 2;
+  if (log_y) y_lo = std::floor(y_lo), y_hi = std::ceil(y_hi);
+
+  const int legend_top = 48, top = legend_top + 40;
+  const int left = 90, right = 24, plot_h = 420, plot_w = kWidth - left - right;
+  const int bottom = top + plot_h, height = bottom + 70;
+  auto x_of = [&](double v) { return left + (v - x_lo) / (x_hi - x_lo) * plot_w; };
+  auto y_of = [&](double v) { return bottom - ((log_y ? std::log10(v) : v) - y_lo) / (y_hi - y_lo) * plot_h; };
+
+  cv::Mat img(height, kWidth, CV_8UC3, kWhite);
+  DrawTitle(img, title);
+  for (int i = 0; i <= 5; ++i) {
+    const double xv = x_lo + (x_hi - x_lo) * i / 5;
+    const int x = int(std::lround(x_of(xv)));
+    if (i > 0) cv::line(img, {x, top}, {x, bottom}, kGrid, 1);
+    cv::line(img, {x, bottom}, {x, bottom + 6}, kAxis, 1);
+    Text(img, fmt::format("{:.4g}", xv), x, bottom + 24, tick, Align::kCentre);
+  }
+  const int y_ticks = log_y ? int(y_hi - y_lo) : 5;
+  for (int i = 0; i <= y_ticks; ++i) {
+    const double yv = y_lo + (y_hi - y_lo) * i / y_ticks;
+    const int y = int(std::lround(bottom - (yv - y_lo) / (y_hi - y_lo) * plot_h));
+    if (i > 0) cv::line(img, {left, y}, {left + plot_w, y}, kGrid, 1);
+    cv::line(img, {left - 5, y}, {left, y}, kAxis, 1);
+    Text(img, log_y ? DecadeLabel(int(std::lround(yv))) : fmt::format("{:.3g}", yv), left - 9, y + 5, tick,
+         Align::kRight);
+  }
+  cv::line(img, {left, top}, {left, bottom}, kAxis, 1);
+  cv::line(img, {left, bottom}, {left + plot_w, bottom}, kAxis, 1);
+  Text(img, x_label, left + plot_w / 2, height - 16, label, Align::kCentre);
+  RotatedText(img, y_label, {20.0f, float(top + plot_h / 2)}, 90, label, Align::kCentre);
+  std::vector<std::string> names;
+  for (const LineSeries& s : series) names.push_back(s.name);
+  std::vector<size_t> all(names.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  DrawSwatchLegend(img, names, {all}, legend_top, label);
+  for (size_t k = 0; k < series.size(); ++k) {
+    std::vector<cv::Point> curve;
+    for (size_t i = 0; i < series[k].x.size() && i < series[k].y.size(); ++i) {
+      if (!std::isfinite(series[k].y[i]) || (log_y && series[k].y[i] <= 0)) continue;
+      curve.emplace_back(int(std::lround(x_of(series[k].x[i]))), int(std::lround(y_of(series[k].y[i]))));
+    }
+    if (curve.size() == 1) cv::circle(img, curve[0], 3, Colour(k), cv::FILLED, cv::LINE_AA);
+    cv::polylines(img, curve, false, Colour(k), 2, cv::LINE_AA);
+  }
+  Save(path, img);
+}
+
 }  // namespace padbench

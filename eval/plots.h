@@ -34,4 +34,15 @@ void PlotSuccess(const std::string& path, const SuccessPlotData& data);
 void PlotLatencyCdf(const std::string& path,
                     const std::vector<std::pair<std::string, std::vector<double>>>& latencies_ms);
 
+// One curve of a line plot.
+struct LineSeries {
+  std::string name;
+  std::vector<double> x, y;
+};
+
+// Line plot (e.g. training loss against steps), optional log-scale y axis, legend above.
+// Throws padbench::Error when the file cannot be written.
+void PlotLines(const std::string& path, const std::string& title, const std::string& x_label,
+               const std::string& y_label, const std::vector<LineSeries>& series, bool log_y = false);
+
 }  // namespace padbench

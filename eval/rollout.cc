@@ -62,6 +62,7 @@ EpisodeRecord RunEpisode(TaskEnv& env, Policy& policy, const EpisodeJob& job, bo
 
   try {
     policy.Reset(info);
+    policy.Observe(obs);
   } catch (const std::exception& e) {
     fail("policy_error", fmt::format("Reset: {}", e.what()));
   }
@@ -107,6 +108,12 @@ EpisodeRecord RunEpisode(TaskEnv& env, Policy& policy, const EpisodeJob& job, bo
       }
       obs = env.Observe();
       rec.render_s += Seconds(t2, Clock::now());
+      try {
+        policy.Observe(obs);
+      } catch (const std::exception& e) {
+        fail("policy_error", fmt::format("Observe at step {}: {}", rec.length, e.what()));
+        break;
+      }
 
       std::vector<std::pair<int, const Image*>> due;
       if (auto it = pending.find(rec.length); it != pending.end()) {

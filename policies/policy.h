@@ -68,6 +68,10 @@ class Policy {
   virtual PolicyInputs Inputs() const { return {}; }
   // Called before each episode's first Act.
   virtual void Reset(const EpisodeInfo& episode) = 0;
+  // Sees every observation of the episode in order, also those inside an action chunk
+  // (policies with an observation history keep them); the first comes right after Reset.
+  virtual void Observe(const Observation& obs) {}
+  // Called with the latest observation when the previous action chunk is used up.
   virtual PolicyOutput Act(const Observation& obs) = 0;
   // Receives intermediate samples during Act (diffusion policies); others ignore it.
   virtual void SetDenoiseCallback(DenoiseCallback callback) {}

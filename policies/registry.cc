@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "policies/builtin.h"
+#include "policies/diffusion_policy/diffusion_policy.h"
 #include "policies/torchscript/torchscript_policy.h"
 #include "sim/error.h"
 
@@ -24,6 +25,8 @@ const std::vector<Entry>& Entries() {
       {"expert", "the task's scripted expert (privileged state)", false,
        [](const std::string&) { return MakeExpertPolicy(); }},
       {"random", "uniform random actions", false, [](const std::string&) { return MakeRandomPolicy(); }},
+      {"diffusion_policy", "Diffusion Policy (CNN U-Net) from a checkpoint folder", true,
+       [](const std::string& path) { return MakeDiffusionPolicy(path); }},
       {"torchscript", "a TorchScript module exported from PyTorch (policies/torchscript/README.md)", true,
        [](const std::string& path) { return MakeTorchScriptPolicy(path); }},
   };

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The main job: set up (if needed), build, and run the default benchmark:
-# the scripted expert and random actions on the default suite.
+# the scripted expert, random actions and the shipped Diffusion Policy on the default suite.
 # Results (results.json, summary.md, per_task.csv, plots) go to out/eval/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh -DPADBENCH_BUILD_TESTS=OFF
 rm -rf out/eval
-./build/padbench eval --policy expert --policy random --suite default \
+./build/padbench eval --policy expert --policy random \
+  --policy diffusion_policy=assets/checkpoints/diffusion_policy --suite default \
   --episodes "${PADBENCH_EPISODES:-20}" --workers "${PADBENCH_WORKERS:-$(nproc)}" --seed 0 --out out/eval

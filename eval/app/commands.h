@@ -9,5 +9,7 @@ namespace padbench::cli {
 void AddSimCommands(CLI::App& app);
 // eval, compare, merge (argv is recorded in results.json).
 void AddEvalCommands(CLI::App& app, int argc, char** argv);
+// train.
+void AddTrainCommands(CLI::App& app);
 
 }  // namespace padbench::cli

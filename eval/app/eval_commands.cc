@@ -1,5 +1,6 @@
 // eval, compare, merge: the evaluation subcommands.
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 
@@ -55,13 +56,14 @@ nlohmann::json ReadResults(const std::string& path_or_dir) {
 void AddEval(CLI::App& app, const std::string& command_line) {
   struct Opts {
     EvalConfig config;
-    std::string task, suite = "default", shard = "0/1", gl = "auto";
+    std::vector<std::string> tasks;
+    std::string suite = "default", shard = "0/1", gl = "auto";
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("eval", "Evaluate policies on tasks: success, prediction quality, latency");
   cmd->add_option("--policy", o->config.policies, PolicyHelp())->required();
-  auto* t = cmd->add_option("--task", o->task, "One task");
+  auto* t = cmd->add_option("--task", o->tasks, "A task (repeatable), instead of a suite");
   cmd->add_option("--suite", o->suite, "Suite: default, all, easy, medium, hard")->capture_default_str()->excludes(t);
   o->config.episodes = 10;
   o->config.workers = 2;
@@ -73,10 +75,13 @@ void AddEval(CLI::App& app, const std::string& command_line) {
   cmd->add_option("--videos", o->config.videos, "Write mp4 videos of the first K episodes per task and policy")
       ->capture_default_str();
   cmd->add_option("--shard", o->shard, "Evaluate slice i of n (combine with `padbench merge`)")->capture_default_str();
+  cmd->add_option("--torch-threads", o->config.torch_threads, "LibTorch threads per worker")->capture_default_str();
   cmd->add_option("--gl", o->gl, "GL backend: auto, egl, osmesa")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print results.json's aggregated block instead of the summary");
   cmd->callback([o, command_line] {
-    o->config.tasks = o->task.empty() ? SuiteTasks(o->suite) : std::vector{FindTask(o->task)};
+    o->config.tasks.clear();
+    for (const std::string& name : o->tasks) o->config.tasks.push_back(FindTask(name));
+    if (o->tasks.empty()) o->config.tasks = SuiteTasks(o->suite);
     std::tie(o->config.shard_index, o->config.shard_count) = ParseShard(o->shard);
     o->config.gl = ParseGlBackend(o->gl);
     o->config.command_line = command_line;
@@ -102,6 +107,7 @@ void AddCompare(CLI::App& app) {
   struct Opts {
     std::string base, next;
     CompareOptions options;
+    int tolerance = -1;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("compare", "Compare two eval runs; exit 1 on a significant regression");
@@ -110,10 +116,24 @@ void AddCompare(CLI::App& app) {
   cmd->add_option("--alpha", o->options.alpha, "Significance level of the one-sided test")->capture_default_str();
   cmd->add_option("--latency-ratio", o->options.latency_ratio, "Fail when new p50 latency exceeds base by this factor")
       ->capture_default_str();
+  cmd->add_option("--tolerance", o->tolerance,
+                  "Also fail when any task's success count differs from BASE by more than this many episodes, "
+                  "either way (for regression slices that should reproduce the baseline)");
   cmd->callback([o] {
     const CompareResult result = Compare(ReadResults(o->base), ReadResults(o->next), o->options);
     fmt::print("{}", FormatCompare(result));
-    if (result.regressed) std::exit(1);
+    bool failed = result.regressed;
+    if (o->tolerance >= 0) {
+      for (const CompareRow& row : result.rows) {
+        if (std::abs(row.new_successes - row.base_successes) > o->tolerance) {
+          fmt::print("outside tolerance: {} / {}: {} successes, baseline {} (tolerance {})\n", row.policy, row.task,
+                     row.new_successes, row.base_successes, o->tolerance);
+          failed = true;
+        }
+      }
+      if (!failed) fmt::print("within tolerance: every task within {} episodes of the baseline\n", o->tolerance);
+    }
+    if (failed) std::exit(1);
   });
 }
 

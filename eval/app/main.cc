@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   padbench::cli::AddSimCommands(app);
   padbench::cli::AddEvalCommands(app, argc, argv);
+  padbench::cli::AddTrainCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -12,6 +12,7 @@
 #include "eval/experts.h"
 #include "eval/perf.h"
 #include "eval/sheet.h"
+#include "sim/assets.h"
 #include "sim/error.h"
 #include "sim/image_io.h"
 #include "tasks/registry.h"
@@ -191,7 +192,8 @@ void AddCollect(CLI::App& app) {
 
 void AddPerf(CLI::App& app) {
   struct Opts {
-    bool sim = false, eval = false;
+    bool sim = false, eval = false, policies = false;
+    std::vector<std::string> specs{"diffusion_policy=" + AssetDir() + "/checkpoints/diffusion_policy"};
     double seconds = 2.0;
     int episodes = 10;
     std::string gl = "auto";
@@ -200,15 +202,21 @@ void AddPerf(CLI::App& app) {
   auto* cmd = app.add_subcommand("perf", "Throughput benchmarks (figures for the README, not pass/fail tests)");
   cmd->add_flag("--sim", o->sim, "Physics (Env::Step vs raw mj_step), 64x64 rendering, collection");
   cmd->add_flag("--eval", o->eval, "Evaluation engine: episodes/min with 1 and 2 workers, engine overhead");
+  cmd->add_flag("--policies", o->policies, "Act latency of learned policies (1 and 2 threads), training samples/s");
+  cmd->add_option("--policy", o->specs, "Policy specs for --policies (default: the shipped checkpoints)");
   cmd->add_option("--seconds", o->seconds, "Measuring time per --sim figure")->capture_default_str();
   cmd->add_option("--episodes", o->episodes, "Episodes per task for --eval")->capture_default_str();
   cmd->add_option("--gl", o->gl, "GL backend: auto, egl, osmesa")->capture_default_str();
   cmd->callback([o] {
-    if (!o->sim && !o->eval) throw Error("perf: choose at least one benchmark: --sim, --eval");
+    if (!o->sim && !o->eval && !o->policies) throw Error("perf: choose at least one benchmark: --sim, --eval, --policies");
     const GlBackend gl = ParseGlBackend(o->gl);
     // --eval first: its forked workers need a process that has not rendered yet.
     if (o->eval) fmt::print("{}\n", FormatEvalPerf(MeasureEval(gl, o->episodes)));
-    if (o->sim) fmt::print("{}", FormatSimPerf(MeasureSim(gl, o->seconds)));
+    if (o->sim) fmt::print("{}\n", FormatSimPerf(MeasureSim(gl, o->seconds)));
+    if (o->policies) {
+      const auto acts = MeasurePolicies(o->specs, gl);
+      fmt::print("{}", FormatPolicyPerf(acts, {MeasureTraining("diffusion_policy", gl)}));
+    }
   });
 }
 

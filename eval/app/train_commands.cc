@@ -1,0 +1,91 @@
+// train: fit a learned policy on demonstrations.
+#include <fstream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "eval/app/commands.h"
+#include "eval/plots.h"
+#include "policies/train/trainer.h"
+#include "sim/error.h"
+
+namespace padbench::cli {
+namespace {
+
+std::vector<std::string> SplitCommas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t comma; (comma = s.find(',', start)) != std::string::npos; start = comma + 1) {
+    if (comma > start) out.push_back(s.substr(start, comma - start));
+  }
+  if (start < s.size()) out.push_back(s.substr(start));
+  return out;
+}
+
+// train_log.csv -> loss.png (training loss and validation loss against steps).
+void PlotTrainLog(const std::string& csv, const std::string& png) {
+  std::ifstream in(csv);
+  LineSeries train{"train loss", {}, {}}, val{"validation loss (EMA weights)", {}, {}};
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    size_t start = 0;
+    for (size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1) {
+      f.push_back(line.substr(start, comma - start));
+    }
+    f.push_back(line.substr(start));
+    if (f.size() < 3) continue;
+    train.x.push_back(std::stod(f[0]));
+    train.y.push_back(std::stod(f[1]));
+    if (!f[2].empty() && f[2] != "nan") {
+      val.x.push_back(std::stod(f[0]));
+      val.y.push_back(std::stod(f[2]));
+    }
+  }
+  PlotLines(png, "Training loss", "step", "loss (log scale)", {train, val}, /*log_y=*/true);
+}
+
+}  // namespace
+
+void AddTrainCommands(CLI::App& app) {
+  struct Opts {
+    train::TrainConfig config;
+    std::string data, config_file;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("train", "Train a learned policy on HDF5 demonstrations");
+  cmd->add_option("--policy", o->config.policy, "Policy to train: diffusion_policy")->required();
+  cmd->add_option("--data", o->data, "Dataset(s), comma-separated .hdf5 files")->required();
+  cmd->add_option("--out", o->config.out, "Checkpoint folder")->required();
+  cmd->add_option("--config", o->config_file, "JSON file of model hyper-parameters (see the policy's README)");
+  cmd->add_option("--steps", o->config.steps, "Optimiser steps")->capture_default_str();
+  cmd->add_option("--batch", o->config.batch, "Batch size")->capture_default_str();
+  cmd->add_option("--seed", o->config.seed, "Seed (initialisation, sampling, noise)")->capture_default_str();
+  cmd->add_option("--threads", o->config.threads, "Torch threads")->capture_default_str();
+  cmd->add_option("--lr", o->config.lr, "Peak learning rate (AdamW, warm-up then cosine)")->capture_default_str();
+  cmd->add_option("--warmup", o->config.warmup, "Warm-up steps")->capture_default_str();
+  cmd->add_option("--checkpoint-every", o->config.checkpoint_every, "Steps between checkpoints")->capture_default_str();
+  cmd->add_option("--val-every", o->config.val_every, "Steps between validation losses")->capture_default_str();
+  cmd->add_flag("--resume", o->config.resume, "Continue the run in --out from its last checkpoint");
+  cmd->callback([o] {
+    o->config.data = SplitCommas(o->data);
+    if (!o->config_file.empty()) {
+      std::ifstream in(o->config_file);
+      if (!in) throw Error(fmt::format("cannot read --config {}", o->config_file));
+      try {
+        o->config.overrides = nlohmann::json::parse(in);
+      } catch (const nlohmann::json::exception& e) {
+        throw Error(fmt::format("--config {} is not valid JSON: {}", o->config_file, e.what()));
+      }
+    }
+    const train::TrainSummary s = train::Train(o->config);
+    PlotTrainLog(o->config.out + "/train_log.csv", o->config.out + "/loss.png");
+    fmt::print("trained {} ({} parameters) for {} steps in {:.0f} s: loss {:.4f}, validation {:.4f}\n"
+               "checkpoint: {}/ (config.json, model.pt, train_log.csv, loss.png)\n",
+               o->config.policy, s.parameters, s.steps, s.seconds, s.train_loss, s.val_loss, o->config.out);
+  });
+}
+
+}  // namespace padbench::cli

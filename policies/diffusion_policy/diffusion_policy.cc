@@ -1,0 +1,108 @@
+#include "policies/diffusion_policy/diffusion_policy.h"
+
+#include <chrono>
+#include <deque>
+
+#include <fmt/format.h>
+
+#include "policies/checkpoint.h"
+#include "policies/diffusion_policy/model.h"
+#include "sim/error.h"
+#include "sim/rng.h"
+
+namespace padbench {
+namespace {
+
+class DiffusionPolicy final : public Policy {
+ public:
+  DiffusionPolicy(dp::Model model) : model_(std::move(model)) { model_->eval(); }
+
+  std::string_view Name() const override { return "diffusion_policy"; }
+  PolicyInputs Inputs() const override {
+    PolicyInputs in;
+    in.cameras = {model_->config().camera};
+    in.image_size = model_->config().image_size;
+    return in;
+  }
+  void Reset(const EpisodeInfo& episode) override {
+    instruction_ = episode.instruction;
+    generator_ = at::detail::createCPUGenerator(Mix64(episode.seed ^ HashName("diffusion_policy")));
+    history_.clear();
+  }
+  void Observe(const Observation& obs) override {
+    history_.push_back(obs);
+    while (int(history_.size()) > model_->config().obs_horizon) history_.pop_front();
+  }
+  void SetDenoiseCallback(DenoiseCallback callback) override { callback_ = std::move(callback); }
+
+  PolicyOutput Act(const Observation& obs) override {
+    if (history_.empty() || history_.back().step != obs.step) Observe(obs);
+    const auto start = std::chrono::steady_clock::now();
+    const dp::Config& c = model_->config();
+    torch::NoGradGuard no_grad;
+    // The window of To observations, padded with the first one at the start of an episode.
+    std::vector<torch::Tensor> images, proprio;
+    for (int k = 0; k < c.obs_horizon; ++k) {
+      const int idx = std::max(0, int(history_.size()) - c.obs_horizon + k);
+      const Observation& o = history_[idx];
+      const auto it = o.rgb.find(c.camera);
+      if (it == o.rgb.end()) throw Error(fmt::format("diffusion_policy: observation lacks camera '{}'", c.camera));
+      const Image& img = it->second;
+      if (img.height != c.image_size || img.width != c.image_size) {
+        throw Error(fmt::format("diffusion_policy: expects {}x{} images, got {}x{}", c.image_size, c.image_size,
+                                img.height, img.width));
+      }
+      images.push_back(torch::from_blob(const_cast<uint8_t*>(img.data()), {img.height, img.width, 3}, torch::kUInt8)
+                           .permute({2, 0, 1}));
+      proprio.push_back(torch::tensor({o.ee_pos[0], o.ee_pos[1], o.ee_pos[2], o.gripper}));
+    }
+    auto cond = model_->Condition(torch::stack(images).unsqueeze(0), torch::stack(proprio).unsqueeze(0),
+                                  {instruction_}, nullptr);
+    std::function<void(int, const torch::Tensor&)> on_step;
+    if (callback_) {
+      on_step = [&](int step, const torch::Tensor& x0) {
+        DenoiseSample sample;
+        sample.step = step;
+        sample.total_steps = c.ddim_steps;
+        sample.actions = ToActions(x0[0], 0, c.pred_horizon);
+        callback_(sample);
+      };
+    }
+    const auto actions = model_->Sample(cond, generator_, on_step);
+    PolicyOutput out;
+    // Actions are aligned with the observation window: execute from the current step (To - 1).
+    out.actions = ToActions(actions[0], c.obs_horizon - 1, c.action_horizon);
+    out.timings_ms["total"] =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    return out;
+  }
+
+ private:
+  static std::vector<Action> ToActions(const torch::Tensor& chunk, int from, int count) {
+    auto c = chunk.clamp(-1.0, 1.0).contiguous();
+    std::vector<Action> out;
+    for (int i = from; i < from + count; ++i) {
+      Action a;
+      for (int k = 0; k < kActionDim; ++k) a[k] = c[i][k].item<float>();
+      out.push_back(a);
+    }
+    return out;
+  }
+
+  dp::Model model_;
+  std::string instruction_;
+  at::Generator generator_ = at::detail::createCPUGenerator(0);
+  std::deque<Observation> history_;
+  DenoiseCallback callback_;
+};
+
+}  // namespace
+
+std::unique_ptr<Policy> MakeDiffusionPolicy(const std::string& checkpoint_dir) {
+  const nlohmann::json config = ReadCheckpointConfig(checkpoint_dir, "diffusion_policy");
+  dp::Model model = dp::ModelFromCheckpoint(config);
+  nn::LoadParameters(*model, checkpoint_dir + "/model.pt");
+  return std::make_unique<DiffusionPolicy>(std::move(model));
+}
+
+}  // namespace padbench

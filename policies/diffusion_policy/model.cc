@@ -1,0 +1,171 @@
+#include "policies/diffusion_policy/model.h"
+
+#include <fmt/format.h>
+
+#include "sim/error.h"
+
+namespace padbench::dp {
+
+namespace {
+
+template <typename T>
+void Read(const nlohmann::json& j, const char* key, T& value) {
+  if (!j.contains(key)) return;
+  try {
+    value = j.at(key).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(fmt::format("diffusion_policy config: '{}' has the wrong type ({})", key, j.at(key).dump()));
+  }
+}
+
+}  // namespace
+
+nlohmann::json Config::ToJson() const {
+  return {{"obs_horizon", obs_horizon},
+          {"pred_horizon", pred_horizon},
+          {"action_horizon", action_horizon},
+          {"ddim_steps", ddim_steps},
+          {"train_diffusion_steps", schedule.train_steps},
+          {"beta_schedule", nn::BetaScheduleName(schedule.schedule)},
+          {"vision_channels", vision.channels},
+          {"vision_keypoints", vision.keypoints},
+          {"vision_dim", vision.out_dim},
+          {"down_dims", down_dims},
+          {"text_dim", text_dim},
+          {"max_words", max_words},
+          {"shift_pad", shift_pad},
+          {"camera", camera},
+          {"image_size", image_size},
+          {"text_encoder", text_encoder}};
+}
+
+Config Config::FromJson(const nlohmann::json& j) {
+  Config c;
+  const nlohmann::json known = c.ToJson();
+  for (const auto& [key, value] : j.items()) {
+    if (!known.contains(key)) {
+      std::string keys;
+      for (const auto& [k, v] : known.items()) keys += (keys.empty() ? "" : ", ") + k;
+      throw Error(fmt::format("diffusion_policy config: unknown key '{}'; valid: {}", key, keys));
+    }
+  }
+  Read(j, "obs_horizon", c.obs_horizon);
+  Read(j, "pred_horizon", c.pred_horizon);
+  Read(j, "action_horizon", c.action_horizon);
+  Read(j, "ddim_steps", c.ddim_steps);
+  Read(j, "train_diffusion_steps", c.schedule.train_steps);
+  std::string beta = nn::BetaScheduleName(c.schedule.schedule);
+  Read(j, "beta_schedule", beta);
+  c.schedule.schedule = nn::ParseBetaSchedule(beta);
+  Read(j, "vision_channels", c.vision.channels);
+  Read(j, "vision_keypoints", c.vision.keypoints);
+  Read(j, "vision_dim", c.vision.out_dim);
+  Read(j, "down_dims", c.down_dims);
+  Read(j, "text_dim", c.text_dim);
+  Read(j, "max_words", c.max_words);
+  Read(j, "shift_pad", c.shift_pad);
+  Read(j, "camera", c.camera);
+  Read(j, "image_size", c.image_size);
+  Read(j, "text_encoder", c.text_encoder);
+  if (c.obs_horizon < 1 || c.pred_horizon < c.obs_horizon - 1 + c.action_horizon || c.action_horizon < 1) {
+    throw Error(fmt::format("diffusion_policy config: need To >= 1, Ta >= 1 and Tp >= To - 1 + Ta (To={}, Tp={}, Ta={})",
+                            c.obs_horizon, c.pred_horizon, c.action_horizon));
+  }
+  // The U-Net halves the horizon once per level but the last.
+  const int64_t factor = int64_t(1) << (c.down_dims.size() - 1);
+  if (c.down_dims.empty() || c.pred_horizon % factor != 0) {
+    throw Error(fmt::format("diffusion_policy config: pred_horizon {} must be divisible by {} for {} U-Net levels",
+                            c.pred_horizon, factor, c.down_dims.size()));
+  }
+  return c;
+}
+
+ModelImpl::ModelImpl(const Config& config, nn::Normalizer proprio, nn::Normalizer actions, nn::Vocabulary vocabulary)
+    : config_(config),
+      proprio_norm_(std::move(proprio)),
+      action_norm_(std::move(actions)),
+      vocabulary_(std::move(vocabulary)),
+      schedule_(config.schedule) {
+  encoder_ = register_module("encoder", nn::ResNetEncoder(config.vision));
+  int64_t text_dim = config.text_dim;
+  if (config.text_encoder.empty()) {
+    text_ = register_module("text", nn::TextEncoder(vocabulary_.size(), config.text_dim));
+  } else {
+    script_text_ = std::make_shared<nn::ScriptTextEncoder>(config.text_encoder);
+    text_dim = script_text_->dim();
+  }
+  nn::UNet1dConfig unet;
+  unet.input_dim = 4;
+  unet.cond_dim = config.obs_horizon * (config.vision.out_dim + 4) + text_dim;
+  unet.down_dims = config.down_dims;
+  unet_ = register_module("unet", nn::UNet1d(unet));
+}
+
+torch::Tensor ModelImpl::Text(const std::vector<std::string>& instructions) {
+  if (script_text_) {
+    std::vector<torch::Tensor> rows;
+    for (const auto& s : instructions) rows.push_back(script_text_->Encode(s));
+    return torch::cat(rows).detach();
+  }
+  std::vector<int64_t> ids;
+  for (const auto& s : instructions) {
+    const auto row = vocabulary_.Encode(s, config_.max_words);
+    ids.insert(ids.end(), row.begin(), row.end());
+  }
+  return text_(torch::tensor(ids).view({int64_t(instructions.size()), config_.max_words}));
+}
+
+torch::Tensor ModelImpl::Condition(const torch::Tensor& images, const torch::Tensor& proprio,
+                                   const std::vector<std::string>& instructions, torch::Generator* augment) {
+  const int64_t b = images.size(0), to = images.size(1);
+  auto flat = images.reshape({b * to, images.size(2), images.size(3), images.size(4)}).to(torch::kFloat);
+  if (augment) flat = nn::RandomShift(flat, config_.shift_pad, *augment);
+  auto features = encoder_(flat).view({b, -1});
+  auto state = proprio_norm_.Normalize(proprio).view({b, -1});
+  return torch::cat({features, state, Text(instructions)}, 1);
+}
+
+torch::Tensor ModelImpl::Loss(const train::Batch& batch, torch::Generator& generator) {
+  auto cond = Condition(batch.images, batch.proprio, batch.instructions, &generator);
+  auto x0 = action_norm_.Normalize(batch.actions);
+  const int64_t b = x0.size(0);
+  auto eps = torch::randn(x0.sizes(), generator, torch::kFloat);
+  auto t = torch::randint(0, schedule_.train_steps(), {b}, generator, torch::kLong);
+  auto pred = unet_(schedule_.AddNoise(x0, eps, t), t, cond);
+  auto per_sample = (pred - eps).pow(2).mean({1, 2});
+  auto mask = batch.has_actions.to(torch::kFloat);
+  return (per_sample * mask).sum() / mask.sum().clamp_min(1.0);
+}
+
+torch::Tensor ModelImpl::Sample(const torch::Tensor& cond, torch::Generator& generator,
+                                const std::function<void(int, const torch::Tensor&)>& on_step) {
+  const int64_t b = cond.size(0);
+  auto x = torch::randn({b, config_.pred_horizon, 4}, generator, torch::kFloat);
+  const auto steps = schedule_.DdimTimesteps(config_.ddim_steps);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const int t = steps[i], t_prev = i + 1 < steps.size() ? steps[i + 1] : -1;
+    auto eps = unet_(x, torch::full({b}, t, torch::kLong), cond);
+    if (on_step) on_step(int(i) + 1, action_norm_.Unnormalize(schedule_.PredictX0(x, eps, t)));
+    x = schedule_.DdimStep(x, eps, t, t_prev);
+  }
+  return action_norm_.Unnormalize(x);
+}
+
+nlohmann::json ModelImpl::Checkpoint() const {
+  return {{"policy", "diffusion_policy"},
+          {"config", config_.ToJson()},
+          {"normalizers", {{"proprio", proprio_norm_.ToJson()}, {"actions", action_norm_.ToJson()}}},
+          {"vocabulary", vocabulary_.ToJson()}};
+}
+
+Model ModelFromCheckpoint(const nlohmann::json& checkpoint) {
+  try {
+    const auto& norms = checkpoint.at("normalizers");
+    return Model(Config::FromJson(checkpoint.at("config")), nn::Normalizer::FromJson(norms.at("proprio")),
+                 nn::Normalizer::FromJson(norms.at("actions")), nn::Vocabulary::FromJson(checkpoint.at("vocabulary")));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("diffusion_policy checkpoint: malformed config.json ({})", e.what()));
+  }
+}
+
+}  // namespace padbench::dp

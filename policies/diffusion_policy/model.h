@@ -1,0 +1,72 @@
+// Diffusion Policy (Chi et al. 2023), CNN variant: a conditional 1-D temporal U-Net denoises a
+// chunk of Tp future actions conditioned (FiLM) on To observations (image features, proprio)
+// and the instruction. Internal to policies/ (pulls in torch).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "policies/nn/diffusion.h"
+#include "policies/nn/layers.h"
+#include "policies/train/trainable.h"
+
+namespace padbench::dp {
+
+struct Config {
+  int obs_horizon = 2;       // To
+  int pred_horizon = 16;     // Tp
+  int action_horizon = 8;    // Ta: actions executed per inference
+  int ddim_steps = 10;       // inference denoising steps
+  nn::NoiseScheduleConfig schedule;
+  // Sized for two CPU cores and a < 16 MB checkpoint (3.2M parameters, ~3.4 training it/s at batch 64).
+  nn::ResNetEncoderConfig vision{{16, 32, 64}, 8, 32, 64};
+  std::vector<int64_t> down_dims{48, 96, 192};
+  int64_t text_dim = 32;
+  int64_t max_words = 12;
+  int64_t shift_pad = 4;     // random-shift augmentation (pixels)
+  std::string camera = "corner";
+  int image_size = 64;
+  std::string text_encoder;  // optional TorchScript text encoder (frozen); empty: learned embeddings
+
+  nlohmann::json ToJson() const;
+  // Starts from the defaults; unknown keys or wrong types are errors naming the key.
+  static Config FromJson(const nlohmann::json& j);
+};
+
+class ModelImpl : public torch::nn::Module {
+ public:
+  ModelImpl(const Config& config, nn::Normalizer proprio, nn::Normalizer actions, nn::Vocabulary vocabulary);
+
+  // Observation features [B, cond_dim] from images uint8 [B,To,3,H,W], raw proprio [B,To,4].
+  torch::Tensor Condition(const torch::Tensor& images, const torch::Tensor& proprio,
+                          const std::vector<std::string>& instructions, torch::Generator* augment);
+  // Epsilon-prediction loss on the batch's action chunks.
+  torch::Tensor Loss(const train::Batch& batch, torch::Generator& generator);
+  // DDIM sampling of raw actions [B,Tp,4]; `on_step(step, x0_estimate_raw)` sees each step.
+  torch::Tensor Sample(const torch::Tensor& cond, torch::Generator& generator,
+                       const std::function<void(int, const torch::Tensor&)>& on_step = {});
+
+  const Config& config() const { return config_; }
+  nlohmann::json Checkpoint() const;
+
+ private:
+  torch::Tensor Text(const std::vector<std::string>& instructions);
+
+  Config config_;
+  nn::Normalizer proprio_norm_, action_norm_;
+  nn::Vocabulary vocabulary_;
+  nn::NoiseSchedule schedule_;
+  nn::ResNetEncoder encoder_{nullptr};
+  nn::TextEncoder text_{nullptr};
+  std::shared_ptr<nn::ScriptTextEncoder> script_text_;
+  nn::UNet1d unet_{nullptr};
+};
+TORCH_MODULE(Model);
+
+// Rebuilds a model from a checkpoint's config.json (weights not loaded).
+Model ModelFromCheckpoint(const nlohmann::json& checkpoint);
+
+}  // namespace padbench::dp

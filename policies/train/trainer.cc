@@ -1,0 +1,217 @@
+#include "policies/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "policies/checkpoint.h"
+#include "policies/nn/layers.h"
+#include "policies/train/trainable.h"
+#include "sim/error.h"
+#include "sim/rng.h"
+
+namespace padbench::train {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+double LearningRate(const TrainConfig& c, int step) {
+  if (step < c.warmup) return c.lr * (step + 1) / c.warmup;
+  const double progress = double(step - c.warmup) / std::max(1, c.steps - c.warmup);
+  return c.lr * 0.5 * (1.0 + std::cos(M_PI * std::min(progress, 1.0)));
+}
+
+std::string Eta(double seconds) {
+  const int s = int(seconds);
+  return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+}
+
+void WriteJson(const std::string& path, const json& j) {
+  std::ofstream(path + ".tmp") << j.dump(2) << "\n";
+  fs::rename(path + ".tmp", path);
+}
+
+// The EMA weights as the model file, written through a fresh model of the same architecture.
+void SaveEmaModel(const json& checkpoint, const nn::Ema& ema, const std::string& path) {
+  auto copy = TrainableFromCheckpoint(checkpoint);
+  ema.CopyTo(copy->module());
+  nn::SaveParameters(copy->module(), path + ".tmp");
+  fs::rename(path + ".tmp", path);
+}
+
+}  // namespace
+
+TrainSummary Train(const TrainConfig& c) {
+  if (c.data.empty()) throw Error("train: give --data");
+  if (c.out.empty()) throw Error("train: give --out");
+  if (c.steps < 1 || c.batch < 1 || c.threads < 1) throw Error("train: --steps, --batch and --threads must be >= 1");
+  torch::set_num_threads(c.threads);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string config_path = c.out + "/config.json", state_path = c.out + "/train_state.pt",
+                    log_path = c.out + "/train_log.csv";
+
+  // ---- model: new, or resumed from OUT ----
+  std::unique_ptr<Trainable> model;
+  json checkpoint;
+  int first_step = 0;
+  const bool resuming = c.resume && fs::exists(state_path);
+  if (!c.resume && fs::exists(config_path)) {
+    throw Error(fmt::format("{} already holds a checkpoint; pass --resume to continue it or choose another --out", c.out));
+  }
+  std::string camera = "corner";
+  if (resuming) {
+    checkpoint = ReadCheckpointConfig(c.out, c.policy);
+    camera = checkpoint.at("config").value("camera", camera);
+  } else if (c.overrides.contains("camera")) {
+    camera = c.overrides.at("camera");
+  }
+  const DemoData data = DemoData::Load(c.data, camera, c.val_fraction, c.seed);
+  torch::manual_seed(c.seed);  // weight initialisation
+  if (resuming) {
+    model = TrainableFromCheckpoint(checkpoint);
+    if (checkpoint.at("training").value("dataset", "") != data.Fingerprint()) {
+      throw Error(fmt::format("--resume: {} was trained on other data ({}), not {}", c.out,
+                              checkpoint.at("training").value("dataset", ""), data.Fingerprint()));
+    }
+  } else {
+    model = MakeTrainable(c.policy, c.overrides, data);
+    checkpoint = model->Checkpoint();
+    fs::create_directories(c.out);
+  }
+  torch::nn::Module& module = model->module();
+  module.train();
+  torch::optim::AdamW optimizer(module.parameters(),
+                                torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay).betas({0.95, 0.999}));
+  nn::Ema ema(module, c.ema_max_decay);
+  if (resuming) {
+    torch::serialize::InputArchive archive;
+    archive.load_from(state_path);
+    torch::serialize::InputArchive weights, opt, shadow;
+    archive.read("model", weights);
+    archive.read("optimizer", opt);
+    archive.read("ema", shadow);
+    module.load(weights);
+    optimizer.load(opt);
+    for (size_t i = 0; i < ema.shadow().size(); ++i) shadow.read(std::to_string(i), ema.shadow()[i]);
+    torch::Tensor step;
+    archive.read("step", step);
+    first_step = int(step.item<int64_t>());
+    ema.set_steps(first_step);
+  }
+  int64_t parameters = 0;
+  for (const auto& p : module.parameters()) parameters += p.numel();
+
+  // ---- log ----
+  {
+    // Keep the rows up to the resumed step (a crash may have logged past the last state).
+    std::vector<std::string> rows;
+    if (resuming) {
+      std::ifstream in(log_path);
+      for (std::string line; std::getline(in, line);) {
+        if (line.empty() || line[0] == 's' || std::stoi(line) <= first_step) rows.push_back(line);
+      }
+    }
+    std::ofstream out(log_path);
+    if (rows.empty()) rows.push_back("step,loss,val_loss,lr,it_per_s,elapsed_s");
+    for (const auto& r : rows) out << r << "\n";
+  }
+  std::ofstream log(log_path, std::ios::app);
+
+  auto validate = [&]() {
+    if (data.val_episodes() == 0) return std::nan("");
+    torch::NoGradGuard no_grad;
+    auto eval_model = TrainableFromCheckpoint(checkpoint);
+    ema.CopyTo(eval_model->module());
+    eval_model->module().eval();
+    double total = 0;
+    for (int i = 0; i < c.val_batches; ++i) {
+      // The same validation batches every time, so the curve compares like with like.
+      Rng rng(Mix64(c.seed ^ 0xA11DA7E) + i);
+      torch::Generator gen = at::detail::createCPUGenerator(Mix64(c.seed + 7919 * (i + 1)));
+      total += eval_model->Loss(data.Sample(c.batch, model->obs_horizon(), model->pred_horizon(), true, rng), gen)
+                   .item<double>();
+    }
+    return total / c.val_batches;
+  };
+
+  auto save = [&](int step) {
+    checkpoint["training"] = {{"steps", step},
+                              {"seed", c.seed},
+                              {"batch", c.batch},
+                              {"lr", c.lr},
+                              {"threads", c.threads},
+                              {"dataset", data.Fingerprint()},
+                              {"data", c.data},
+                              {"parameters", parameters}};
+    SaveEmaModel(checkpoint, ema, c.out + "/model.pt");
+    WriteJson(config_path, checkpoint);
+    torch::serialize::OutputArchive archive, weights, opt, shadow;
+    module.save(weights);
+    optimizer.save(opt);
+    for (size_t i = 0; i < ema.shadow().size(); ++i) shadow.write(std::to_string(i), ema.shadow()[i]);
+    archive.write("model", weights);
+    archive.write("optimizer", opt);
+    archive.write("ema", shadow);
+    archive.write("step", torch::tensor(int64_t(step)));
+    archive.save_to(state_path + ".tmp");
+    fs::rename(state_path + ".tmp", state_path);
+  };
+
+  if (c.progress) {
+    fmt::print(stderr, "train {}: {} parameters, {} train / {} val episodes ({} frames), steps {}..{}\n", c.policy,
+               parameters, data.train_episodes(), data.val_episodes(), data.frames(), first_step, c.steps);
+  }
+  TrainSummary summary;
+  summary.parameters = parameters;
+  double running = 0;
+  int running_n = 0;
+  auto window_start = std::chrono::steady_clock::now();
+  for (int step = first_step; step < c.steps; ++step) {
+    for (auto& group : optimizer.param_groups()) {
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(LearningRate(c, step));
+    }
+    Rng rng(Mix64(c.seed) + uint64_t(step));
+    torch::Generator gen = at::detail::createCPUGenerator(Mix64(c.seed ^ 0xD1FF) + uint64_t(step));
+    const Batch batch = data.Sample(c.batch, model->obs_horizon(), model->pred_horizon(), false, rng);
+    auto loss = model->Loss(batch, gen);
+    optimizer.zero_grad();
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(module.parameters(), 1.0);
+    optimizer.step();
+    ema.Update(module);
+    running += loss.item<double>();
+    ++running_n;
+
+    const int done = step + 1;
+    const bool log_now = done % c.log_every == 0 || done == c.steps;
+    if (log_now) {
+      const double now_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double it_s = running_n / std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
+      summary.train_loss = running / running_n;
+      const bool val_now = done % c.val_every == 0 || done == c.steps;
+      if (val_now) summary.val_loss = validate();
+      log << fmt::format("{},{:.6f},{},{:.3g},{:.3f},{:.1f}\n", done, summary.train_loss,
+                         val_now ? fmt::format("{:.6f}", summary.val_loss) : "", LearningRate(c, step), it_s, now_s);
+      log.flush();
+      if (c.progress) {
+        fmt::print(stderr, "step {}/{}  loss {:.4f}{}  lr {:.2e}  {:.2f} it/s  eta {}\n", done, c.steps,
+                   summary.train_loss, val_now ? fmt::format("  val {:.4f}", summary.val_loss) : "",
+                   LearningRate(c, step), it_s, Eta((c.steps - done) / std::max(it_s, 1e-9)));
+      }
+      running = 0;
+      running_n = 0;
+      window_start = std::chrono::steady_clock::now();
+    }
+    if (done % c.checkpoint_every == 0 || done == c.steps) save(done);
+  }
+  summary.steps = c.steps;
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+}  // namespace padbench::train

@@ -1,0 +1,42 @@
+// The training loop shared by every learned policy (`padbench train`).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace padbench::train {
+
+struct TrainConfig {
+  std::string policy;               // "diffusion_policy"
+  std::vector<std::string> data;    // robot datasets (HDF5)
+  std::string out;                  // checkpoint folder
+  nlohmann::json overrides = nlohmann::json::object();  // model hyper-parameters (--config)
+  int steps = 20000;
+  int batch = 64;
+  uint64_t seed = 0;
+  int threads = 2;
+  bool resume = false;
+  double lr = 1e-4, weight_decay = 1e-6;
+  int warmup = 500;                 // linear warm-up, then cosine decay to 0
+  double ema_max_decay = 0.9999;
+  int log_every = 50, val_every = 500, checkpoint_every = 1000, val_batches = 8;
+  double val_fraction = 0.05;       // held-out episodes
+  bool progress = true;
+};
+
+struct TrainSummary {
+  int steps = 0;
+  double train_loss = 0, val_loss = 0;  // last logged values
+  double seconds = 0;
+  int64_t parameters = 0;
+};
+
+// Trains (or resumes) and writes OUT/config.json, OUT/model.pt (EMA weights),
+// OUT/train_log.csv and OUT/train_state.pt (for --resume). Deterministic for a seed and
+// thread count: every step draws from generators seeded by (seed, step).
+TrainSummary Train(const TrainConfig& config);
+
+}  // namespace padbench::train

@@ -1,0 +1,189 @@
+// Diffusion Policy and the shared training loop, on a tiny dataset made by the test.
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "eval/collect.h"
+#include "policies/diffusion_policy/model.h"
+#include "policies/nn/layers.h"
+#include "policies/registry.h"
+#include "policies/train/trainable.h"
+#include "policies/train/trainer.h"
+#include "sim/error.h"
+#include "sim/renderer.h"
+#include "tasks/registry.h"
+#include "tasks/task_env.h"
+#include "tests/test_util.h"
+
+namespace padbench {
+namespace {
+
+using Catch::Matchers::Contains;
+using json = nlohmann::json;
+
+// A small model on 32x32 images, fast enough for a unit test.
+const json kTiny = {{"vision_channels", {8, 16}}, {"vision_keypoints", 8}, {"vision_dim", 16},
+                    {"down_dims", {16, 32}},      {"text_dim", 8},         {"image_size", 32},
+                    {"ddim_steps", 4}};
+
+// Two reach and two drawer-open demonstrations at 32x32, collected once per process.
+const std::string& TinyData() {
+  static testing::TempPath dir;
+  static const std::string path = [] {
+    std::filesystem::create_directories(dir.path());
+    CollectConfig c;
+    c.tasks = {FindTask("reach"), FindTask("drawer-open")};
+    c.episodes = 2;
+    c.env.image_size = 32;
+    c.out = dir.str() + "/tiny.hdf5";
+    Collect(c, false);
+    return c.out;
+  }();
+  return path;
+}
+
+train::TrainConfig TinyTrain(const std::string& out, int steps) {
+  train::TrainConfig c;
+  c.policy = "diffusion_policy";
+  c.data = {TinyData()};
+  c.out = out;
+  c.overrides = kTiny;
+  c.steps = steps;
+  c.batch = 8;
+  c.threads = 1;
+  c.warmup = 2;
+  c.log_every = 2;
+  c.val_every = 4;
+  c.checkpoint_every = 3;
+  c.val_batches = 1;
+  c.progress = false;
+  return c;
+}
+
+std::vector<torch::Tensor> Weights(const std::string& dir) {
+  std::ifstream in(dir + "/config.json");
+  auto model = train::TrainableFromCheckpoint(json::parse(in));
+  nn::LoadParameters(model->module(), dir + "/model.pt");
+  return model->module().parameters();
+}
+
+Observation Rendered(uint64_t seed) {
+  static auto renderer = Renderer::Create();
+  TaskEnvConfig config;
+  config.image_size = 32;
+  auto env = TaskEnv::Create(FindTask("reach"), config, renderer.get());
+  return env->Reset(seed);
+}
+
+TEST_CASE("diffusion_policy: a few training steps on a tiny dataset lower the loss", "[dp][slow]") {
+  torch::manual_seed(0);
+  const auto data = train::DemoData::Load({TinyData()}, "corner", 0.0, 0);
+  auto model = train::MakeTrainable("diffusion_policy", kTiny, data);
+  Rng rng(1);
+  const train::Batch batch = data.Sample(16, 2, 16, false, rng);
+  auto loss_on_batch = [&] {
+    torch::Generator gen = at::detail::createCPUGenerator(5);
+    return model->Loss(batch, gen).item<double>();
+  };
+  const double before = loss_on_batch();
+  torch::optim::Adam opt(model->module().parameters(), torch::optim::AdamOptions(1e-3));
+  for (int i = 0; i < 40; ++i) {
+    torch::Generator gen = at::detail::createCPUGenerator(100 + i);
+    auto loss = model->Loss(batch, gen);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+  }
+  const double after = loss_on_batch();
+  INFO("loss " << before << " -> " << after);
+  REQUIRE(after < 0.8 * before);
+}
+
+TEST_CASE("diffusion_policy: training is deterministic, resumable, and checkpoints round-trip", "[dp][slow]") {
+  testing::TempPath a, b;
+  const train::TrainSummary sa = train::Train(TinyTrain(a.str(), 6));
+  REQUIRE(sa.steps == 6);
+  for (const char* f : {"config.json", "model.pt", "train_log.csv", "train_state.pt"}) {
+    REQUIRE(std::filesystem::exists(a.path() / f));
+  }
+  train::Train(TinyTrain(b.str(), 3));
+  REQUIRE_THROWS_WITH(train::Train(TinyTrain(b.str(), 6)), Contains("--resume"));
+  auto resumed = TinyTrain(b.str(), 6);
+  resumed.resume = true;
+  train::Train(resumed);
+  const auto wa = Weights(a.str()), wb = Weights(b.str());
+  REQUIRE(wa.size() == wb.size());
+  for (size_t i = 0; i < wa.size(); ++i) REQUIRE(torch::equal(wa[i], wb[i]));
+
+  // Loading the checkpoint twice gives identical actions.
+  const Observation obs = Rendered(4);
+  std::vector<std::vector<Action>> actions;
+  for (int k = 0; k < 2; ++k) {
+    auto policy = MakePolicy("diffusion_policy=" + a.str());
+    policy->Reset({"reach", obs.instruction, 9, 100, nullptr, nullptr});
+    policy->Observe(obs);
+    actions.push_back(policy->Act(obs).actions);
+  }
+  REQUIRE((actions[0] == actions[1]));  // (parenthesised: glog and Catch both print vectors)
+}
+
+TEST_CASE("learned policies: each registered one acts with the right shapes and is deterministic", "[dp][slow]") {
+  testing::TempPath dir;
+  train::Train(TinyTrain(dir.str(), 2));
+  // The registry's learned policies, each with a checkpoint made above.
+  for (const std::string& spec : std::vector<std::string>{"diffusion_policy=" + dir.str()}) {
+    INFO(spec);
+    auto policy = MakePolicy(spec);
+    REQUIRE(policy->Inputs().image_size == 32);
+    const Observation obs = Rendered(2);
+    int denoise_calls = 0;
+    policy->SetDenoiseCallback([&](const DenoiseSample& s) {
+      ++denoise_calls;
+      REQUIRE(s.actions.size() == 16);
+    });
+    auto act = [&](uint64_t seed) {
+      policy->Reset({"reach", obs.instruction, seed, 100, nullptr, nullptr});
+      policy->Observe(obs);
+      return policy->Act(obs);
+    };
+    const PolicyOutput out = act(5);
+    REQUIRE(out.actions.size() == 8);
+    for (const Action& a : out.actions)
+      for (float v : a) REQUIRE((std::isfinite(v) && v >= -1.0f && v <= 1.0f));
+    REQUIRE(denoise_calls == 4);
+    REQUIRE((act(5).actions == out.actions));
+    REQUIRE((act(6).actions != out.actions));
+  }
+}
+
+TEST_CASE("diffusion_policy: bad checkpoints are errors that name the problem", "[dp]") {
+  testing::TempPath dir;
+  REQUIRE_THROWS_WITH(MakePolicy("diffusion_policy=" + dir.str()), Contains("does not exist"));
+  std::filesystem::create_directories(dir.path());
+  REQUIRE_THROWS_WITH(MakePolicy("diffusion_policy=" + dir.str()), Contains("has no config.json"));
+  testing::WriteText(dir.str() + "/config.json", R"({"policy": "pad"})");
+  REQUIRE_THROWS_WITH(MakePolicy("diffusion_policy=" + dir.str()), Contains("is a 'pad' checkpoint"));
+  REQUIRE_THROWS_WITH(MakePolicy("diffusion_policy"), Contains("needs a path"));
+
+  const std::string ckpt = dir.str() + "/trained";
+  train::Train(TinyTrain(ckpt, 1));
+  // The weights of a smaller network than config.json describes.
+  std::ifstream in(ckpt + "/config.json");
+  json config = json::parse(in);
+  config["config"]["down_dims"] = {16, 48};
+  testing::WriteText(ckpt + "/config.json", config.dump());
+  REQUIRE_THROWS_WITH(MakePolicy("diffusion_policy=" + ckpt), Contains("has shape") && Contains("model.pt"));
+  config["config"]["down_dims"] = {16, 32};
+  config["config"]["no_such_setting"] = 1;
+  testing::WriteText(ckpt + "/config.json", config.dump());
+  REQUIRE_THROWS_WITH(MakePolicy("diffusion_policy=" + ckpt), Contains("unknown key 'no_such_setting'"));
+  config["config"].erase("no_such_setting");
+  testing::WriteText(ckpt + "/config.json", config.dump());
+  std::filesystem::resize_file(ckpt + "/model.pt", std::filesystem::file_size(ckpt + "/model.pt") / 2);
+  REQUIRE_THROWS_WITH(MakePolicy("diffusion_policy=" + ckpt), Contains("cannot read weights"));
+}
+
+}  // namespace
+}  // namespace padbench
