@@ -9,4 +9,4 @@ scripts/build.sh -DPADBENCH_BUILD_TESTS=OFF
 rm -rf out/eval
 ./build/padbench eval --policy expert --policy random \
   --policy diffusion_policy=assets/checkpoints/diffusion_policy --suite default \
-  --episodes "${PADBENCH_EPISODES:-20}" --workers "${PADBENCH_WORKERS:-$(nproc)}" --seed 0 --out out/eval
+  --episodes "${PADBENCH_EPISODES:-25}" --workers "${PADBENCH_WORKERS:-$(nproc)}" --seed 0 --out out/eval

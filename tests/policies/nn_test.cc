@@ -152,3 +152,18 @@ TEST_CASE("nn: parameter files round-trip and mismatches are named", "[nn]") {
 
 }  // namespace
 }  // namespace padbench::nn
+
+namespace padbench::nn {
+namespace {
+
+TEST_CASE("nn: a TorchScript text encoder loads and encodes a sentence to one row", "[nn]") {
+  ScriptTextEncoder encoder(std::string(PADBENCH_TEST_DATA) + "/text_encoder.pt");
+  REQUIRE(encoder.dim() == 16);
+  const auto a = encoder.Encode("open the drawer"), b = encoder.Encode("close the window");
+  REQUIRE(a.sizes() == torch::IntArrayRef({1, 16}));
+  REQUIRE_FALSE(torch::allclose(a, b));
+  REQUIRE_THROWS_WITH(ScriptTextEncoder("/nonexistent/clip.pt"), Catch::Matchers::Contains("/nonexistent/clip.pt"));
+}
+
+}  // namespace
+}  // namespace padbench::nn
