@@ -2,7 +2,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -37,14 +36,6 @@ struct TaskSelection {
     return SuiteTasks(suite);
   }
 };
-
-std::vector<std::string> SplitCommas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 void AddTasks(CLI::App& app) {
   auto* cmd = app.add_subcommand("tasks", "List the tasks: name, group, max steps, instruction");
@@ -162,7 +153,7 @@ void AddCollect(CLI::App& app) {
   struct Opts {
     TaskSelection tasks;
     CollectConfig config;
-    std::string cameras = "corner", gl = "auto";
+    std::string gl = "auto";
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("collect", "Record scripted-expert demonstrations to HDF5 (robomimic layout)");
@@ -171,7 +162,9 @@ void AddCollect(CLI::App& app) {
   cmd->add_option("--seed", o->config.seed, "Base seed")->capture_default_str();
   cmd->add_option("--out", o->config.out, "Output .hdf5 file")->required();
   cmd->add_option("--image-size", o->config.env.image_size, "Image height and width")->capture_default_str();
-  cmd->add_option("--cameras", o->cameras, "Comma-separated cameras (corner, front, wrist)")->capture_default_str();
+  cmd->add_option("--cameras", o->config.env.cameras, "Comma-separated cameras (corner, front, wrist)")
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_flag("--depth", o->config.env.depth, "Also store metric depth per camera");
   cmd->add_option("--noise", o->config.noise, "Expert action noise sigma")->capture_default_str();
   cmd->add_flag("--video-only", o->config.video_only, "Omit actions (action-free video for co-training)");
@@ -182,7 +175,6 @@ void AddCollect(CLI::App& app) {
   cmd->callback([o] {
     if (o->tasks.task.empty() && o->tasks.suite.empty()) throw Error("collect needs --task or --suite");
     o->config.tasks = o->tasks.Resolve();
-    o->config.env.cameras = SplitCommas(o->cameras);
     o->config.gl = ParseGlBackend(o->gl);
     const CollectSummary s = Collect(o->config);
     fmt::print("wrote {} episodes ({} frames, {} attempts) to {} in {:.1f} s ({:.0f} frames/s)\n", s.episodes,

@@ -13,16 +13,6 @@
 namespace padbench::cli {
 namespace {
 
-std::vector<std::string> SplitCommas(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (size_t comma; (comma = s.find(',', start)) != std::string::npos; start = comma + 1) {
-    if (comma > start) out.push_back(s.substr(start, comma - start));
-  }
-  if (start < s.size()) out.push_back(s.substr(start));
-  return out;
-}
-
 // train_log.csv -> loss.png (training loss and validation loss against steps).
 void PlotTrainLog(const std::string& csv, const std::string& png) {
   std::ifstream in(csv);
@@ -52,12 +42,12 @@ void PlotTrainLog(const std::string& csv, const std::string& png) {
 void AddTrainCommands(CLI::App& app) {
   struct Opts {
     train::TrainConfig config;
-    std::string data, config_file;
+    std::string config_file;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("train", "Train a learned policy on HDF5 demonstrations");
   cmd->add_option("--policy", o->config.policy, "Policy to train: diffusion_policy")->required();
-  cmd->add_option("--data", o->data, "Dataset(s), comma-separated .hdf5 files")->required();
+  cmd->add_option("--data", o->config.data, "Dataset(s), comma-separated .hdf5 files")->delimiter(',')->required();
   cmd->add_option("--out", o->config.out, "Checkpoint folder")->required();
   cmd->add_option("--config", o->config_file, "JSON file of model hyper-parameters (see the policy's README)");
   cmd->add_option("--steps", o->config.steps, "Optimiser steps")->capture_default_str();
@@ -70,7 +60,6 @@ void AddTrainCommands(CLI::App& app) {
   cmd->add_option("--val-every", o->config.val_every, "Steps between validation losses")->capture_default_str();
   cmd->add_flag("--resume", o->config.resume, "Continue the run in --out from its last checkpoint");
   cmd->callback([o] {
-    o->config.data = SplitCommas(o->data);
     if (!o->config_file.empty()) {
       std::ifstream in(o->config_file);
       if (!in) throw Error(fmt::format("cannot read --config {}", o->config_file));
