@@ -214,7 +214,8 @@ TrainPerf MeasureTraining(const std::string& policy, GlBackend gl, int steps, in
   return {policy, threads, batch, rate};
 }
 
-std::string FormatPolicyPerf(const std::vector<PolicyPerf>& acts, const std::vector<TrainPerf>& training) {
+std::string FormatPolicyPerf(const std::vector<PolicyPerf>& acts, const std::vector<TrainPerf>& training,
+                             const std::vector<DenoiserThroughput>& denoisers) {
   std::string out = "| policy | torch threads | Act p50 | Act p95 |\n|---|---|---|---|\n";
   for (const PolicyPerf& p : acts) {
     out += fmt::format("| {} | {} | {:.1f} ms | {:.1f} ms |\n", p.spec, p.threads, p.p50_ms, p.p95_ms);
@@ -222,6 +223,13 @@ std::string FormatPolicyPerf(const std::vector<PolicyPerf>& acts, const std::vec
   out += "\n| training | threads | batch | samples/s |\n|---|---|---|---|\n";
   for (const TrainPerf& t : training) {
     out += fmt::format("| {} | {} | {} | {:.0f} |\n", t.policy, t.threads, t.batch, t.samples_per_s);
+  }
+  if (denoisers.empty()) return out;
+  out += "\n| PAD denoiser forward | threads | batch | time | GFLOP/s | 1024^2 matmul GFLOP/s | ratio |\n"
+         "|---|---|---|---|---|---|---|\n";
+  for (const DenoiserThroughput& d : denoisers) {
+    out += fmt::format("| | {} | {} | {:.2f} ms | {:.1f} | {:.1f} | {:.2f} |\n", d.threads, d.batch, d.forward_ms,
+                       d.forward_gflops, d.matmul_gflops, d.forward_gflops / d.matmul_gflops);
   }
   return out;
 }

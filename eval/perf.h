@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "policies/pad/bench.h"
+
 #include "sim/gl_context.h"
 
 namespace padbench {
@@ -48,7 +50,9 @@ struct TrainPerf {
 std::vector<PolicyPerf> MeasurePolicies(const std::vector<std::string>& specs, GlBackend gl, int calls = 30);
 // Training samples/s of `policy` with its default config on a small dataset collected for the purpose.
 TrainPerf MeasureTraining(const std::string& policy, GlBackend gl, int steps = 30, int batch = 64, int threads = 2);
-std::string FormatPolicyPerf(const std::vector<PolicyPerf>& acts, const std::vector<TrainPerf>& training);
+// `denoisers`: PAD's denoiser forward against a large matmul (policies/pad/bench.h).
+std::string FormatPolicyPerf(const std::vector<PolicyPerf>& acts, const std::vector<TrainPerf>& training,
+                             const std::vector<DenoiserThroughput>& denoisers);
 
 // Measures the simulation figures side by side in one run; `seconds` per figure.
 SimPerf MeasureSim(GlBackend gl, double seconds = 2.0);

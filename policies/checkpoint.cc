@@ -28,4 +28,15 @@ nlohmann::json ReadCheckpointConfig(const std::string& dir, const std::string& p
   return config;
 }
 
+ConfigReader::ConfigReader(std::string what, const nlohmann::json& config, const nlohmann::json& defaults)
+    : what_(std::move(what)), config_(config) {
+  if (!config.is_object()) throw Error(fmt::format("{} config: expected a JSON object, got {}", what_, config.dump()));
+  for (const auto& [key, value] : config.items()) {
+    if (defaults.contains(key)) continue;
+    std::string keys;
+    for (const auto& [k, v] : defaults.items()) keys += (keys.empty() ? "" : ", ") + k;
+    throw Error(fmt::format("{} config: unknown key '{}'; valid: {}", what_, key, keys));
+  }
+}
+
 }  // namespace padbench

@@ -6,6 +6,7 @@
 
 #include "policies/builtin.h"
 #include "policies/diffusion_policy/diffusion_policy.h"
+#include "policies/pad/pad_policy.h"
 #include "policies/torchscript/torchscript_policy.h"
 #include "sim/error.h"
 
@@ -27,6 +28,8 @@ const std::vector<Entry>& Entries() {
       {"random", "uniform random actions", false, [](const std::string&) { return MakeRandomPolicy(); }},
       {"diffusion_policy", "Diffusion Policy (CNN U-Net) from a checkpoint folder", true,
        [](const std::string& path) { return MakeDiffusionPolicy(path); }},
+      {"pad", "PAD: a Diffusion Transformer denoising future frames and actions jointly, from a checkpoint folder",
+       true, [](const std::string& path) { return MakePadPolicy(path); }},
       {"torchscript", "a TorchScript module exported from PyTorch (policies/torchscript/README.md)", true,
        [](const std::string& path) { return MakeTorchScriptPolicy(path); }},
   };

@@ -11,6 +11,7 @@
 #include "eval/experts.h"
 #include "eval/perf.h"
 #include "eval/sheet.h"
+#include "policies/registry.h"
 #include "sim/assets.h"
 #include "sim/error.h"
 #include "sim/image_io.h"
@@ -185,7 +186,8 @@ void AddCollect(CLI::App& app) {
 void AddPerf(CLI::App& app) {
   struct Opts {
     bool sim = false, eval = false, policies = false;
-    std::vector<std::string> specs{"diffusion_policy=" + AssetDir() + "/checkpoints/diffusion_policy"};
+    std::vector<std::string> specs{"diffusion_policy=" + AssetDir() + "/checkpoints/diffusion_policy",
+                                   "pad=" + AssetDir() + "/checkpoints/pad"};
     double seconds = 2.0;
     int episodes = 10;
     std::string gl = "auto";
@@ -194,7 +196,8 @@ void AddPerf(CLI::App& app) {
   auto* cmd = app.add_subcommand("perf", "Throughput benchmarks (figures for the README, not pass/fail tests)");
   cmd->add_flag("--sim", o->sim, "Physics (Env::Step vs raw mj_step), 64x64 rendering, collection");
   cmd->add_flag("--eval", o->eval, "Evaluation engine: episodes/min with 1 and 2 workers, engine overhead");
-  cmd->add_flag("--policies", o->policies, "Act latency of learned policies (1 and 2 threads), training samples/s");
+  cmd->add_flag("--policies", o->policies,
+                "Act latency of learned policies (1 and 2 threads), training samples/s, PAD denoiser GFLOP/s vs matmul");
   cmd->add_option("--policy", o->specs, "Policy specs for --policies (default: the shipped checkpoints)");
   cmd->add_option("--seconds", o->seconds, "Measuring time per --sim figure")->capture_default_str();
   cmd->add_option("--episodes", o->episodes, "Episodes per task for --eval")->capture_default_str();
@@ -207,7 +210,17 @@ void AddPerf(CLI::App& app) {
     if (o->sim) fmt::print("{}\n", FormatSimPerf(MeasureSim(gl, o->seconds)));
     if (o->policies) {
       const auto acts = MeasurePolicies(o->specs, gl);
-      fmt::print("{}", FormatPolicyPerf(acts, {MeasureTraining("diffusion_policy", gl)}));
+      std::vector<TrainPerf> training;
+      std::vector<DenoiserThroughput> denoisers;
+      for (const std::string& spec : o->specs) {
+        const PolicySpec parsed = ParsePolicySpec(spec);
+        if (parsed.name == "diffusion_policy") training.push_back(MeasureTraining("diffusion_policy", gl));
+        if (parsed.name != "pad") continue;
+        // Batch 1 is what Act runs; batch 64 is a training batch.
+        for (int threads : {1, 2})
+          for (int batch : {1, 64}) denoisers.push_back(MeasureDenoiser(parsed.path, threads, batch));
+      }
+      fmt::print("{}", FormatPolicyPerf(acts, training, denoisers));
     }
   });
 }

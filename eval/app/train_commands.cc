@@ -7,7 +7,9 @@
 
 #include "eval/app/commands.h"
 #include "eval/plots.h"
+#include "eval/metrics.h"
 #include "policies/train/trainer.h"
+#include "sim/image_io.h"
 #include "sim/error.h"
 
 namespace padbench::cli {
@@ -37,6 +39,26 @@ void PlotTrainLog(const std::string& csv, const std::string& png) {
   PlotLines(png, "Training loss", "step", "loss (log scale)", {train, val}, /*log_y=*/true);
 }
 
+// The autoencoder's reconstruction quality on held-out frames (the ceiling for any predicted
+// frame): printed, and written to OUT/reconstruction.json and OUT/reconstruction.png.
+void ReportReconstruction(const train::TrainConfig& config) {
+  constexpr int kFrames = 512;
+  const auto r = train::ReconstructHeldOut(config.out, config.data, config.seed, config.val_fraction, kFrames);
+  double psnr = 0, ssim = 0;
+  for (size_t i = 0; i < r.real.size(); ++i) {
+    psnr += Psnr(r.real[i], r.reconstructed[i]) / r.real.size();
+    ssim += Ssim(r.real[i], r.reconstructed[i]) / r.real.size();
+  }
+  std::ofstream(config.out + "/reconstruction.json")
+      << nlohmann::json{{"frames", r.real.size()}, {"psnr_db", psnr}, {"ssim", ssim}}.dump(2) << "\n";
+  // Eight frames: real above, reconstructed below.
+  std::vector<Image> tiles(r.real.begin(), r.real.begin() + 8);
+  tiles.insert(tiles.end(), r.reconstructed.begin(), r.reconstructed.begin() + 8);
+  WritePng(config.out + "/reconstruction.png", Tile(tiles, 8));
+  fmt::print("held-out reconstruction ({} frames): PSNR {:.2f} dB, SSIM {:.4f} -> {}/reconstruction.png\n",
+             r.real.size(), psnr, ssim, config.out);
+}
+
 }  // namespace
 
 void AddTrainCommands(CLI::App& app) {
@@ -46,8 +68,15 @@ void AddTrainCommands(CLI::App& app) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("train", "Train a learned policy on HDF5 demonstrations");
-  cmd->add_option("--policy", o->config.policy, "Policy to train: diffusion_policy")->required();
-  cmd->add_option("--data", o->config.data, "Dataset(s), comma-separated .hdf5 files")->delimiter(',')->required();
+  cmd->add_option("--policy", o->config.policy, "What to train: " + train::TrainableNames())->required();
+  cmd->add_option("--data", o->config.data, "Robot dataset(s) with actions, comma-separated .hdf5 files")
+      ->delimiter(',')
+      ->required();
+  cmd->add_option("--video", o->config.video,
+                  "Action-free video dataset(s) to co-train on (collect --video-only), comma-separated")
+      ->delimiter(',');
+  cmd->add_option("--video-ratio", o->config.video_ratio, "Fraction of each batch drawn from --video")
+      ->capture_default_str();
   cmd->add_option("--out", o->config.out, "Checkpoint folder")->required();
   cmd->add_option("--config", o->config_file, "JSON file of model hyper-parameters (see the policy's README)");
   cmd->add_option("--steps", o->config.steps, "Optimiser steps")->capture_default_str();
@@ -70,10 +99,12 @@ void AddTrainCommands(CLI::App& app) {
       }
     }
     const train::TrainSummary s = train::Train(o->config);
-    PlotTrainLog(o->config.out + "/train_log.csv", o->config.out + "/loss.png");
+    const std::string& out = o->config.out;
+    PlotTrainLog(out + "/train_log.csv", out + "/loss.png");
     fmt::print("trained {} ({} parameters) for {} steps in {:.0f} s: loss {:.4f}, validation {:.4f}\n"
                "checkpoint: {}/ (config.json, model.pt, train_log.csv, loss.png)\n",
-               o->config.policy, s.parameters, s.steps, s.seconds, s.train_loss, s.val_loss, o->config.out);
+               o->config.policy, s.parameters, s.steps, s.seconds, s.train_loss, s.val_loss, out);
+    if (o->config.policy == "autoencoder") ReportReconstruction(o->config);
   });
 }
 

@@ -2,23 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "policies/checkpoint.h"
 #include "sim/error.h"
 
 namespace padbench::dp {
-
-namespace {
-
-template <typename T>
-void Read(const nlohmann::json& j, const char* key, T& value) {
-  if (!j.contains(key)) return;
-  try {
-    value = j.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw Error(fmt::format("diffusion_policy config: '{}' has the wrong type ({})", key, j.at(key).dump()));
-  }
-}
-
-}  // namespace
 
 nlohmann::json Config::ToJson() const {
   return {{"obs_horizon", obs_horizon},
@@ -41,32 +28,25 @@ nlohmann::json Config::ToJson() const {
 
 Config Config::FromJson(const nlohmann::json& j) {
   Config c;
-  const nlohmann::json known = c.ToJson();
-  for (const auto& [key, value] : j.items()) {
-    if (!known.contains(key)) {
-      std::string keys;
-      for (const auto& [k, v] : known.items()) keys += (keys.empty() ? "" : ", ") + k;
-      throw Error(fmt::format("diffusion_policy config: unknown key '{}'; valid: {}", key, keys));
-    }
-  }
-  Read(j, "obs_horizon", c.obs_horizon);
-  Read(j, "pred_horizon", c.pred_horizon);
-  Read(j, "action_horizon", c.action_horizon);
-  Read(j, "ddim_steps", c.ddim_steps);
-  Read(j, "train_diffusion_steps", c.schedule.train_steps);
+  const ConfigReader r("diffusion_policy", j, c.ToJson());
+  r.Read("obs_horizon", c.obs_horizon);
+  r.Read("pred_horizon", c.pred_horizon);
+  r.Read("action_horizon", c.action_horizon);
+  r.Read("ddim_steps", c.ddim_steps);
+  r.Read("train_diffusion_steps", c.schedule.train_steps);
   std::string beta = nn::BetaScheduleName(c.schedule.schedule);
-  Read(j, "beta_schedule", beta);
+  r.Read("beta_schedule", beta);
   c.schedule.schedule = nn::ParseBetaSchedule(beta);
-  Read(j, "vision_channels", c.vision.channels);
-  Read(j, "vision_keypoints", c.vision.keypoints);
-  Read(j, "vision_dim", c.vision.out_dim);
-  Read(j, "down_dims", c.down_dims);
-  Read(j, "text_dim", c.text_dim);
-  Read(j, "max_words", c.max_words);
-  Read(j, "shift_pad", c.shift_pad);
-  Read(j, "camera", c.camera);
-  Read(j, "image_size", c.image_size);
-  Read(j, "text_encoder", c.text_encoder);
+  r.Read("vision_channels", c.vision.channels);
+  r.Read("vision_keypoints", c.vision.keypoints);
+  r.Read("vision_dim", c.vision.out_dim);
+  r.Read("down_dims", c.down_dims);
+  r.Read("text_dim", c.text_dim);
+  r.Read("max_words", c.max_words);
+  r.Read("shift_pad", c.shift_pad);
+  r.Read("camera", c.camera);
+  r.Read("image_size", c.image_size);
+  r.Read("text_encoder", c.text_encoder);
   if (c.obs_horizon < 1 || c.pred_horizon < c.obs_horizon - 1 + c.action_horizon || c.action_horizon < 1) {
     throw Error(fmt::format("diffusion_policy config: need To >= 1, Ta >= 1 and Tp >= To - 1 + Ta (To={}, Tp={}, Ta={})",
                             c.obs_horizon, c.pred_horizon, c.action_horizon));

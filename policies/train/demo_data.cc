@@ -63,36 +63,72 @@ DemoData DemoData::Load(const std::vector<std::string>& paths, const std::string
   return data;
 }
 
-Batch DemoData::Sample(int batch, int obs_horizon, int pred_horizon, bool validation, Rng& rng) const {
+Batch DemoData::Sample(int batch, const Window& window, bool validation, Rng& rng) const {
   const auto& episodes = validation ? val_ : train_;
   PADBENCH_CHECK(!episodes.empty(), "no episodes to sample from");
   // Uniform over steps, not episodes: draw an episode in proportion to its length.
   std::vector<int64_t> cumulative;
   int64_t total = 0;
   for (const Episode& e : episodes) cumulative.push_back(total += e.images.size(0));
-  std::vector<torch::Tensor> images, proprio, actions;
-  std::vector<bool> has;
+  std::vector<torch::Tensor> frames, future, proprio, actions;
+  std::vector<int64_t> has;
   Batch b;
   for (int i = 0; i < batch; ++i) {
     const int64_t k = int64_t(rng.Index(uint64_t(total)));
     const size_t e = std::upper_bound(cumulative.begin(), cumulative.end(), k) - cumulative.begin();
     const Episode& ep = episodes[e];
     const int64_t T = ep.images.size(0), t = k - (e ? cumulative[e - 1] : 0);
-    const int64_t start = t - obs_horizon + 1;
+    const int64_t start = t - window.obs_horizon + 1;
     auto obs_idx = torch::arange(start, t + 1, torch::kLong).clamp(0, T - 1);
-    auto act_idx = torch::arange(start, start + pred_horizon, torch::kLong).clamp(0, T - 1);
-    images.push_back(ep.images.index_select(0, obs_idx));
+    auto act_idx = torch::arange(start, start + window.pred_horizon, torch::kLong).clamp(0, T - 1);
+    const torch::Tensor& source = latents_ ? ep.latents : ep.images;
+    frames.push_back(source.index_select(0, obs_idx));
+    if (window.future_frames > 0) {
+      auto future_idx = (torch::arange(1, window.future_frames + 1, torch::kLong) * window.frame_interval + t)
+                            .clamp(0, T - 1);
+      future.push_back(source.index_select(0, future_idx));
+    }
     proprio.push_back(ep.proprio.index_select(0, obs_idx));
     const bool with_actions = ep.actions.defined();
-    actions.push_back(with_actions ? ep.actions.index_select(0, act_idx) : torch::zeros({pred_horizon, 4}));
+    actions.push_back(with_actions ? ep.actions.index_select(0, act_idx) : torch::zeros({window.pred_horizon, 4}));
     has.push_back(with_actions);
     b.instructions.push_back(ep.instruction);
   }
-  b.images = torch::stack(images);
+  (latents_ ? b.latents : b.images) = torch::stack(frames);
+  if (!future.empty()) (latents_ ? b.future_latents : b.future) = torch::stack(future);
   b.proprio = torch::stack(proprio);
   b.actions = torch::stack(actions);
-  b.has_actions = torch::tensor(std::vector<int64_t>(has.begin(), has.end())).to(torch::kBool);
+  b.has_actions = torch::tensor(has).to(torch::kBool);
   return b;
+}
+
+void DemoData::CacheLatents(const std::function<torch::Tensor(const torch::Tensor&)>& encode) {
+  torch::NoGradGuard no_grad;
+  for (auto* set : {&train_, &val_}) {
+    for (Episode& e : *set) {
+      std::vector<torch::Tensor> chunks;
+      for (const auto& chunk : e.images.split(256)) chunks.push_back(encode(chunk));
+      e.latents = torch::cat(chunks);
+    }
+  }
+  latents_ = true;
+}
+
+Batch Concat(const Batch& a, const Batch& b) {
+  auto cat = [](const torch::Tensor& x, const torch::Tensor& y) {
+    return x.defined() && y.defined() ? torch::cat({x, y}) : torch::Tensor();
+  };
+  Batch out;
+  out.images = cat(a.images, b.images);
+  out.future = cat(a.future, b.future);
+  out.latents = cat(a.latents, b.latents);
+  out.future_latents = cat(a.future_latents, b.future_latents);
+  out.proprio = cat(a.proprio, b.proprio);
+  out.actions = cat(a.actions, b.actions);
+  out.has_actions = cat(a.has_actions, b.has_actions);
+  out.instructions = a.instructions;
+  out.instructions.insert(out.instructions.end(), b.instructions.begin(), b.instructions.end());
+  return out;
 }
 
 torch::Tensor DemoData::AllProprio() const {

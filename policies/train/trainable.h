@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "policies/train/demo_data.h"
+#include "policies/train/trainer.h"
 
 namespace padbench::train {
 
@@ -20,12 +21,16 @@ class Trainable {
   // Everything config.json needs to rebuild the model: policy name, hyper-parameters,
   // normalisation statistics, vocabulary.
   virtual nlohmann::json Checkpoint() const = 0;
-  virtual int obs_horizon() const = 0;
-  virtual int pred_horizon() const = 0;
+  // The window of observations, actions and future frames a training sample spans.
+  virtual Window window() const = 0;
   virtual std::string camera() const = 0;
+  // Called before each training step's Loss (step counts from 0, also across --resume).
+  virtual void BeginStep(int step) {}
+  // Called once on each dataset before training (e.g. to cache latents of a frozen encoder).
+  virtual void PrepareData(DemoData& data) {}
 };
 
-// A new model of `policy` ("diffusion_policy") with `overrides` applied to its default
+// A new model of `policy` (see TrainableNames()) with `overrides` applied to its default
 // hyper-parameters; normalisers and vocabulary are fitted on `data`. Throws padbench::Error
 // listing the trainable policies or naming an unknown or mistyped setting.
 std::unique_ptr<Trainable> MakeTrainable(const std::string& policy, const nlohmann::json& overrides,

@@ -1,6 +1,8 @@
 #include "policies/train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "policies/checkpoint.h"
+#include "policies/nn/autoencoder.h"
 #include "policies/nn/layers.h"
 #include "policies/train/trainable.h"
 #include "sim/error.h"
@@ -50,6 +53,11 @@ TrainSummary Train(const TrainConfig& c) {
   if (c.data.empty()) throw Error("train: give --data");
   if (c.out.empty()) throw Error("train: give --out");
   if (c.steps < 1 || c.batch < 1 || c.threads < 1) throw Error("train: --steps, --batch and --threads must be >= 1");
+  if (!c.video.empty() && !(c.video_ratio > 0 && c.video_ratio < 1)) {
+    throw Error(fmt::format("train: --video-ratio must be in (0, 1), got {}", c.video_ratio));
+  }
+  // Rows of each batch drawn from the action-free video (co-training).
+  const int video_rows = c.video.empty() ? 0 : std::clamp(int(std::lround(c.batch * c.video_ratio)), 1, c.batch - 1);
   torch::set_num_threads(c.threads);
   const auto start = std::chrono::steady_clock::now();
   const std::string config_path = c.out + "/config.json", state_path = c.out + "/train_state.pt",
@@ -70,19 +78,29 @@ TrainSummary Train(const TrainConfig& c) {
   } else if (c.overrides.contains("camera")) {
     camera = c.overrides.at("camera");
   }
-  const DemoData data = DemoData::Load(c.data, camera, c.val_fraction, c.seed);
+  DemoData data = DemoData::Load(c.data, camera, c.val_fraction, c.seed);
+  if (!data.has_actions()) throw Error("train: --data must hold actions; pass action-free video with --video");
+  std::string fingerprint = data.Fingerprint();
+  DemoData video;
+  if (!c.video.empty()) {
+    video = DemoData::Load(c.video, camera, 0.0, c.seed);
+    fingerprint += fmt::format(" + video {} x{:.2f}", video.Fingerprint(), c.video_ratio);
+  }
   torch::manual_seed(c.seed);  // weight initialisation
   if (resuming) {
     model = TrainableFromCheckpoint(checkpoint);
-    if (checkpoint.at("training").value("dataset", "") != data.Fingerprint()) {
+    if (checkpoint.at("training").value("dataset", "") != fingerprint) {
       throw Error(fmt::format("--resume: {} was trained on other data ({}), not {}", c.out,
-                              checkpoint.at("training").value("dataset", ""), data.Fingerprint()));
+                              checkpoint.at("training").value("dataset", ""), fingerprint));
     }
   } else {
     model = MakeTrainable(c.policy, c.overrides, data);
     checkpoint = model->Checkpoint();
     fs::create_directories(c.out);
   }
+  model->PrepareData(data);
+  if (!c.video.empty()) model->PrepareData(video);
+  const Window window = model->window();
   torch::nn::Module& module = model->module();
   module.train();
   torch::optim::AdamW optimizer(module.parameters(),
@@ -104,7 +122,8 @@ TrainSummary Train(const TrainConfig& c) {
     ema.set_steps(first_step);
   }
   int64_t parameters = 0;
-  for (const auto& p : module.parameters()) parameters += p.numel();
+  for (const auto& p : module.parameters())
+    if (p.requires_grad()) parameters += p.numel();  // trained ones (PAD's autoencoder is frozen)
 
   // ---- log ----
   {
@@ -133,8 +152,7 @@ TrainSummary Train(const TrainConfig& c) {
       // The same validation batches every time, so the curve compares like with like.
       Rng rng(Mix64(c.seed ^ 0xA11DA7E) + i);
       torch::Generator gen = at::detail::createCPUGenerator(Mix64(c.seed + 7919 * (i + 1)));
-      total += eval_model->Loss(data.Sample(c.batch, model->obs_horizon(), model->pred_horizon(), true, rng), gen)
-                   .item<double>();
+      total += eval_model->Loss(data.Sample(c.batch, window, true, rng), gen).item<double>();
     }
     return total / c.val_batches;
   };
@@ -145,8 +163,10 @@ TrainSummary Train(const TrainConfig& c) {
                               {"batch", c.batch},
                               {"lr", c.lr},
                               {"threads", c.threads},
-                              {"dataset", data.Fingerprint()},
+                              {"dataset", fingerprint},
                               {"data", c.data},
+                              {"video", c.video},
+                              {"video_ratio", c.video.empty() ? 0.0 : c.video_ratio},
                               {"parameters", parameters}};
     SaveEmaModel(checkpoint, ema, c.out + "/model.pt");
     WriteJson(config_path, checkpoint);
@@ -163,8 +183,11 @@ TrainSummary Train(const TrainConfig& c) {
   };
 
   if (c.progress) {
-    fmt::print(stderr, "train {}: {} parameters, {} train / {} val episodes ({} frames), steps {}..{}\n", c.policy,
-               parameters, data.train_episodes(), data.val_episodes(), data.frames(), first_step, c.steps);
+    fmt::print(stderr, "train {}: {} parameters, {} train / {} val episodes ({} frames){}, steps {}..{}\n", c.policy,
+               parameters, data.train_episodes(), data.val_episodes(), data.frames(),
+               c.video.empty() ? "" : fmt::format(", + {} video episodes ({} frames, {} of {} rows per batch)",
+                                                  video.train_episodes(), video.frames(), video_rows, c.batch),
+               first_step, c.steps);
   }
   TrainSummary summary;
   summary.parameters = parameters;
@@ -177,7 +200,9 @@ TrainSummary Train(const TrainConfig& c) {
     }
     Rng rng(Mix64(c.seed) + uint64_t(step));
     torch::Generator gen = at::detail::createCPUGenerator(Mix64(c.seed ^ 0xD1FF) + uint64_t(step));
-    const Batch batch = data.Sample(c.batch, model->obs_horizon(), model->pred_horizon(), false, rng);
+    Batch batch = data.Sample(c.batch - video_rows, window, false, rng);
+    if (video_rows > 0) batch = Concat(batch, video.Sample(video_rows, window, false, rng));
+    model->BeginStep(step);
     auto loss = model->Loss(batch, gen);
     optimizer.zero_grad();
     loss.backward();
@@ -212,6 +237,27 @@ TrainSummary Train(const TrainConfig& c) {
   summary.steps = c.steps;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
+}
+
+Reconstructions ReconstructHeldOut(const std::string& dir, const std::vector<std::string>& data, uint64_t seed,
+                                   double val_fraction, int frames) {
+  nn::Autoencoder model = nn::LoadAutoencoder(dir);
+  const DemoData held_out = DemoData::Load(data, model->config().camera, val_fraction, seed);
+  if (held_out.val_episodes() == 0) throw Error("reconstruction: the data has no held-out episodes");
+  Rng rng(Mix64(seed ^ 0x2EC0));
+  const auto real = held_out.Sample(frames, Window{}, true, rng).images.select(1, -1);
+  torch::NoGradGuard no_grad;
+  const auto recon = nn::ToUint8Hwc(model->Decode(model->Encode(real)));
+  const auto real_hwc = real.permute({0, 2, 3, 1}).contiguous();
+  Reconstructions out;
+  for (int i = 0; i < frames; ++i) {
+    for (auto [tensor, list] : {std::pair{&real_hwc, &out.real}, std::pair{&recon, &out.reconstructed}}) {
+      Image img(int(tensor->size(1)), int(tensor->size(2)));
+      std::memcpy(img.data(), (*tensor)[i].data_ptr<uint8_t>(), img.pixels.size());
+      list->push_back(std::move(img));
+    }
+  }
+  return out;
 }
 
 }  // namespace padbench::train

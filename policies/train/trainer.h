@@ -7,11 +7,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/types.h"
+
 namespace padbench::train {
 
 struct TrainConfig {
-  std::string policy;               // "diffusion_policy"
+  std::string policy;               // "autoencoder", "diffusion_policy", "pad"
   std::vector<std::string> data;    // robot datasets (HDF5)
+  std::vector<std::string> video;   // action-free video datasets mixed into each batch (co-training)
+  double video_ratio = 0.25;        // fraction of each batch drawn from `video`
   std::string out;                  // checkpoint folder
   nlohmann::json overrides = nlohmann::json::object();  // model hyper-parameters (--config)
   int steps = 20000;
@@ -38,5 +42,16 @@ struct TrainSummary {
 // OUT/train_log.csv and OUT/train_state.pt (for --resume). Deterministic for a seed and
 // thread count: every step draws from generators seeded by (seed, step).
 TrainSummary Train(const TrainConfig& config);
+
+// The names `--policy` accepts: "autoencoder, diffusion_policy, pad".
+std::string TrainableNames();
+
+// Frames drawn uniformly from the held-out episodes of `data` (those Train() holds out for
+// `seed`) and their reconstructions by the autoencoder checkpoint in `dir`.
+struct Reconstructions {
+  std::vector<Image> real, reconstructed;
+};
+Reconstructions ReconstructHeldOut(const std::string& dir, const std::vector<std::string>& data, uint64_t seed,
+                                   double val_fraction, int frames);
 
 }  // namespace padbench::train

@@ -82,7 +82,7 @@ TEST_CASE("diffusion_policy: a few training steps on a tiny dataset lower the lo
   const auto data = train::DemoData::Load({TinyData()}, "corner", 0.0, 0);
   auto model = train::MakeTrainable("diffusion_policy", kTiny, data);
   Rng rng(1);
-  const train::Batch batch = data.Sample(16, 2, 16, false, rng);
+  const train::Batch batch = data.Sample(16, train::Window{2, 16}, false, rng);
   auto loss_on_batch = [&] {
     torch::Generator gen = at::detail::createCPUGenerator(5);
     return model->Loss(batch, gen).item<double>();

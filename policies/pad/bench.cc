@@ -1,0 +1,53 @@
+#include "policies/pad/bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "policies/checkpoint.h"
+#include "policies/pad/model.h"
+#include "policies/threads.h"
+
+namespace padbench {
+namespace {
+
+// Median seconds of `fn` over `repeats` calls after two warm-up calls.
+template <typename Fn>
+double MedianSeconds(int repeats, Fn&& fn) {
+  std::vector<double> s;
+  for (int i = 0; i < repeats + 2; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    fn();
+    if (i >= 2) s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::nth_element(s.begin(), s.begin() + s.size() / 2, s.end());
+  return s[s.size() / 2];
+}
+
+}  // namespace
+
+DenoiserThroughput MeasureDenoiser(const std::string& dir, int threads, int batch) {
+  SetTorchThreads(threads);
+  pad::Model model = pad::ModelFromCheckpoint(ReadCheckpointConfig(dir, "pad"));
+  nn::LoadParameters(*model, dir + "/model.pt");
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const pad::Config& c = model->config();
+  const int64_t ch = c.autoencoder_config.latent_channels, h = c.autoencoder_config.latent_size();
+  const auto current = torch::randn({batch, ch, h, h});
+  const auto future = c.future_frames > 0 ? torch::randn({batch, ch * c.future_frames, h, h}) : torch::Tensor();
+  const auto proprio = torch::randn({batch, 4}), actions = torch::randn({batch, c.pred_horizon, 4});
+  const auto t = torch::full({batch}, 50, torch::kLong), robot = torch::ones({batch}, torch::kBool);
+  const auto text = model->Text(std::vector<std::string>(batch, "open the drawer"));
+  DenoiserThroughput out;
+  out.threads = threads;
+  out.batch = batch;
+  const double s = MedianSeconds(20, [&] { model->Denoise(current, future, proprio, actions, t, text, robot); });
+  out.forward_ms = 1e3 * s;
+  out.forward_gflops = model->DenoiseFlops() * batch / s / 1e9;
+  const auto a = torch::randn({1024, 1024}), b = torch::randn({1024, 1024});
+  out.matmul_gflops = 2.0 * 1024 * 1024 * 1024 / MedianSeconds(10, [&] { torch::mm(a, b); }) / 1e9;
+  return out;
+}
+
+}  // namespace padbench

@@ -1,0 +1,294 @@
+#include "policies/pad/model.h"
+
+#include <fmt/format.h>
+
+#include "policies/checkpoint.h"
+#include "sim/error.h"
+
+namespace padbench::pad {
+
+nlohmann::json Config::ToJson() const {
+  return {{"pred_horizon", pred_horizon},
+          {"action_horizon", action_horizon},
+          {"future_frames", future_frames},
+          {"frame_interval", frame_interval},
+          {"ddim_steps", ddim_steps},
+          {"train_diffusion_steps", schedule.train_steps},
+          {"beta_schedule", nn::BetaScheduleName(schedule.schedule)},
+          {"width", width},
+          {"depth", depth},
+          {"heads", heads},
+          {"patch", patch},
+          {"mlp_ratio", mlp_ratio},
+          {"conditioning", conditioning},
+          {"image_loss_weight", image_loss_weight},
+          {"action_loss_weight", action_loss_weight},
+          {"action_loss_warmup", action_loss_warmup},
+          {"text_dim", text_dim},
+          {"max_words", max_words},
+          {"autoencoder", autoencoder},
+          {"autoencoder_config", autoencoder_config.ToJson()},
+          {"latent_scale", latent_scale}};
+}
+
+Config Config::FromJson(const nlohmann::json& j) {
+  Config c;
+  const ConfigReader r("pad", j, c.ToJson());
+  r.Read("pred_horizon", c.pred_horizon);
+  r.Read("action_horizon", c.action_horizon);
+  r.Read("future_frames", c.future_frames);
+  r.Read("frame_interval", c.frame_interval);
+  r.Read("ddim_steps", c.ddim_steps);
+  r.Read("train_diffusion_steps", c.schedule.train_steps);
+  std::string beta = nn::BetaScheduleName(c.schedule.schedule);
+  r.Read("beta_schedule", beta);
+  c.schedule.schedule = nn::ParseBetaSchedule(beta);
+  r.Read("width", c.width);
+  r.Read("depth", c.depth);
+  r.Read("heads", c.heads);
+  r.Read("patch", c.patch);
+  r.Read("mlp_ratio", c.mlp_ratio);
+  r.Read("conditioning", c.conditioning);
+  nn::ParseConditioning(c.conditioning);  // validates
+  r.Read("image_loss_weight", c.image_loss_weight);
+  r.Read("action_loss_weight", c.action_loss_weight);
+  r.Read("action_loss_warmup", c.action_loss_warmup);
+  r.Read("text_dim", c.text_dim);
+  r.Read("max_words", c.max_words);
+  r.Read("autoencoder", c.autoencoder);
+  if (j.contains("autoencoder_config")) c.autoencoder_config = nn::AutoencoderConfig::FromJson(j.at("autoencoder_config"));
+  r.Read("latent_scale", c.latent_scale);
+  if (c.pred_horizon < 1 || c.action_horizon < 1 || c.action_horizon > c.pred_horizon || c.future_frames < 0 ||
+      c.frame_interval < 1) {
+    throw Error(fmt::format("pad config: need 1 <= action_horizon <= pred_horizon, future_frames >= 0 and "
+                            "frame_interval >= 1 (Tp={}, Ta={}, K={}, interval={})",
+                            c.pred_horizon, c.action_horizon, c.future_frames, c.frame_interval));
+  }
+  if (c.width < 1 || c.depth < 1 || c.patch < 1 || c.autoencoder_config.latent_size() % c.patch != 0) {
+    throw Error(fmt::format("pad config: width and depth must be >= 1 and patch {} must divide the {}x{} latent",
+                            c.patch, c.autoencoder_config.latent_size(), c.autoencoder_config.latent_size()));
+  }
+  return c;
+}
+
+namespace {
+
+torch::nn::Linear ZeroLinear(int64_t in, int64_t out) {
+  torch::nn::Linear linear(in, out);
+  torch::NoGradGuard no_grad;
+  linear->weight.zero_();
+  linear->bias.zero_();
+  return linear;
+}
+
+}  // namespace
+
+ModelImpl::ModelImpl(const Config& config, nn::Autoencoder autoencoder, nn::Normalizer proprio,
+                     nn::Normalizer actions, nn::Vocabulary vocabulary)
+    : config_(config),
+      conditioning_(nn::ParseConditioning(config.conditioning)),
+      proprio_norm_(std::move(proprio)),
+      action_norm_(std::move(actions)),
+      vocabulary_(std::move(vocabulary)),
+      image_schedule_([&] {
+        auto s = config.schedule;
+        s.clip_sample = false;  // latents are unit-variance, not bounded
+        return s;
+      }()),
+      action_schedule_(config.schedule) {
+  const auto& ae = config.autoencoder_config;
+  const int64_t w = config.width, c = ae.latent_channels, grid = ae.latent_size() / config.patch;
+  autoencoder_ = register_module("autoencoder", std::move(autoencoder));
+  for (auto& p : autoencoder_->parameters()) p.set_requires_grad(false);
+  patch_ = register_module("patch", nn::PatchEmbed(c * (1 + config.future_frames), w, config.patch));
+  timestep_ = register_module("timestep", nn::TimestepEmbed(w));
+  text_ = register_module("text", nn::TextEncoder(vocabulary_.size(), config.text_dim));
+  text_proj_ = register_module("text_proj", torch::nn::Linear(config.text_dim, w));
+  proprio_in_ = register_module("proprio_in", torch::nn::Linear(4, w));
+  action_in_ = register_module("action_in", torch::nn::Linear(4, w));
+  image_pos_ = register_parameter("image_pos", torch::randn({1, grid * grid, w}) * 0.02);
+  proprio_pos_ = register_parameter("proprio_pos", torch::randn({1, 1, w}) * 0.02);
+  action_pos_ = register_parameter("action_pos", torch::randn({1, config.pred_horizon, w}) * 0.02);
+  cond_pos_ = register_parameter("cond_pos", torch::randn({1, 2, w}) * 0.02);
+  blocks_ = register_module("blocks", torch::nn::ModuleList());
+  for (int64_t i = 0; i < config.depth; ++i) blocks_->push_back(nn::DiTBlock(w, config.heads, conditioning_, config.mlp_ratio));
+  const bool adaptive = conditioning_ == nn::Conditioning::kAdaLnZero || conditioning_ == nn::Conditioning::kAdaLn;
+  final_norm_ = register_module(
+      "final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({w}).elementwise_affine(!adaptive).eps(1e-6)));
+  if (adaptive) {
+    final_modulation_ = register_module(
+        "final_modulation",
+        torch::nn::Sequential(torch::nn::SiLU(), conditioning_ == nn::Conditioning::kAdaLnZero
+                                                     ? ZeroLinear(w, 2 * w)
+                                                     : torch::nn::Linear(w, 2 * w)));
+  }
+  // Zero-initialised heads (as DiT): the first prediction is 0, the mean of the noise.
+  if (config.future_frames > 0) {
+    image_out_ = register_module("image_out", ZeroLinear(w, config.patch * config.patch * c * config.future_frames));
+  }
+  action_out_ = register_module("action_out", ZeroLinear(w, 4));
+}
+
+torch::Tensor ModelImpl::Text(const std::vector<std::string>& instructions) {
+  std::vector<int64_t> ids;
+  for (const auto& s : instructions) {
+    const auto row = vocabulary_.Encode(s, config_.max_words);
+    ids.insert(ids.end(), row.begin(), row.end());
+  }
+  return text_proj_(text_(torch::tensor(ids).view({int64_t(instructions.size()), config_.max_words})));
+}
+
+torch::Tensor ModelImpl::EncodeLatents(const torch::Tensor& images) {
+  torch::NoGradGuard no_grad;
+  return autoencoder_->Encode(images);
+}
+
+Prediction ModelImpl::Denoise(const torch::Tensor& current, const torch::Tensor& noisy_future,
+                              const torch::Tensor& proprio, const torch::Tensor& noisy_actions, const torch::Tensor& t,
+                              const torch::Tensor& text, const torch::Tensor& robot_data) {
+  const int64_t b = current.size(0), k = config_.future_frames, tp = config_.pred_horizon;
+  auto image_in = k > 0 ? torch::cat({current, noisy_future}, 1) : current;
+  auto image_tokens = patch_(image_in) + image_pos_;
+  const int64_t ni = image_tokens.size(1);
+  auto x = torch::cat({image_tokens, proprio_in_(proprio).unsqueeze(1) + proprio_pos_,
+                       action_in_(noisy_actions) + action_pos_},
+                      1);
+  // Action-free samples: proprio and action tokens are keys nobody attends to.
+  torch::Tensor key_mask;
+  if (!robot_data.all().item<bool>()) {
+    auto robot_masked = (~robot_data).view({b, 1}).expand({b, 1 + tp});
+    key_mask = torch::cat({torch::zeros({b, ni}, torch::kBool), robot_masked}, 1);
+  }
+  const auto t_embed = timestep_(t);
+  torch::Tensor cond = t_embed + text;
+  int64_t prefix = 0;
+  if (conditioning_ == nn::Conditioning::kCrossAttention || conditioning_ == nn::Conditioning::kInContext) {
+    auto tokens = torch::stack({t_embed, text}, 1) + cond_pos_;  // [B,2,w]
+    if (conditioning_ == nn::Conditioning::kInContext) {
+      x = torch::cat({tokens, x}, 1);
+      prefix = 2;
+      if (key_mask.defined()) key_mask = torch::cat({torch::zeros({b, 2}, torch::kBool), key_mask}, 1);
+    }
+    cond = tokens;
+  }
+  for (const auto& block : *blocks_) x = block->as<nn::DiTBlock>()->forward(x, cond, key_mask);
+  x = final_norm_(x.slice(1, prefix));
+  if (final_modulation_) {
+    auto mod = final_modulation_->forward(t_embed + text).unsqueeze(1).chunk(2, -1);
+    x = x * (1 + mod[1]) + mod[0];
+  }
+  Prediction out;
+  out.actions = action_out_(x.slice(1, ni + 1));
+  if (k > 0) {
+    const int64_t c = config_.autoencoder_config.latent_channels * k, p = config_.patch,
+                  grid = config_.autoencoder_config.latent_size() / p;
+    out.future = image_out_(x.slice(1, 0, ni))
+                     .view({b, grid, grid, p, p, c})
+                     .permute({0, 5, 1, 3, 2, 4})
+                     .reshape({b, c, grid * p, grid * p});
+  }
+  return out;
+}
+
+torch::Tensor ModelImpl::Loss(const train::Batch& batch, torch::Generator& generator) {
+  const int64_t b = batch.size(), k = config_.future_frames;
+  const double scale = config_.latent_scale;
+  auto current = (batch.latents.defined() ? batch.latents.select(1, -1) : EncodeLatents(batch.images.select(1, -1))) * scale;
+  torch::Tensor future;
+  if (k > 0) {
+    auto f = batch.future_latents.defined()
+                 ? batch.future_latents
+                 : EncodeLatents(batch.future.flatten(0, 1)).view({b, k, -1, current.size(2), current.size(3)});
+    future = f.flatten(1, 2) * scale;
+  }
+  auto proprio = proprio_norm_.Normalize(batch.proprio.select(1, -1));
+  auto actions = action_norm_.Normalize(batch.actions);
+  auto t = torch::randint(0, action_schedule_.train_steps(), {b}, generator, torch::kLong);
+  auto eps_act = torch::randn(actions.sizes(), generator, torch::kFloat);
+  torch::Tensor eps_img, noisy_future;
+  if (k > 0) {
+    eps_img = torch::randn(future.sizes(), generator, torch::kFloat);
+    noisy_future = image_schedule_.AddNoise(future, eps_img, t);
+  }
+  auto pred = Denoise(current, noisy_future, proprio, action_schedule_.AddNoise(actions, eps_act, t), t,
+                      Text(batch.instructions), batch.has_actions);
+  auto mask = batch.has_actions.to(torch::kFloat);
+  auto action_loss = ((pred.actions - eps_act).pow(2).mean({1, 2}) * mask).sum() / mask.sum().clamp_min(1.0);
+  double action_weight = config_.action_loss_weight;
+  if (train_step_ >= 0 && train_step_ < config_.action_loss_warmup) {
+    action_weight *= double(train_step_) / config_.action_loss_warmup;
+  }
+  auto loss = action_weight * action_loss;
+  if (k > 0) loss = loss + config_.image_loss_weight * (pred.future - eps_img).pow(2).mean();
+  return loss;
+}
+
+Sampled ModelImpl::Sample(const torch::Tensor& images, const torch::Tensor& proprio,
+                          const std::vector<std::string>& instructions, torch::Generator& generator,
+                          const std::function<void(int, const Sampled&)>& on_step) {
+  const int64_t b = images.size(0), k = config_.future_frames;
+  const auto current = EncodeLatents(images) * config_.latent_scale;
+  const auto state = proprio_norm_.Normalize(proprio);
+  const auto text = Text(instructions);
+  const auto robot = torch::ones({b}, torch::kBool);
+  auto decode = [&](const torch::Tensor& latents) {
+    if (k == 0) return torch::Tensor();
+    auto flat = latents.view({b * k, -1, latents.size(2), latents.size(3)}) / config_.latent_scale;
+    auto frames = autoencoder_->Decode(flat);
+    return frames.view({b, k, 3, frames.size(2), frames.size(3)});
+  };
+  auto x_act = torch::randn({b, config_.pred_horizon, 4}, generator, torch::kFloat);
+  torch::Tensor x_img;
+  if (k > 0) x_img = torch::randn({b, current.size(1) * k, current.size(2), current.size(3)}, generator, torch::kFloat);
+  const auto steps = action_schedule_.DdimTimesteps(config_.ddim_steps);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const int t = steps[i], t_prev = i + 1 < steps.size() ? steps[i + 1] : -1;
+    const auto pred = Denoise(current, x_img, state, x_act, torch::full({b}, t, torch::kLong), text, robot);
+    if (on_step) {
+      on_step(int(i) + 1, {action_norm_.Unnormalize(action_schedule_.PredictX0(x_act, pred.actions, t)),
+                           k > 0 ? decode(image_schedule_.PredictX0(x_img, pred.future, t)) : torch::Tensor()});
+    }
+    x_act = action_schedule_.DdimStep(x_act, pred.actions, t, t_prev);
+    if (k > 0) x_img = image_schedule_.DdimStep(x_img, pred.future, t, t_prev);
+  }
+  return {action_norm_.Unnormalize(x_act), decode(x_img)};
+}
+
+double ModelImpl::DenoiseFlops() const {
+  const double w = double(config_.width), tp = config_.pred_horizon, k = config_.future_frames,
+               c = double(config_.autoencoder_config.latent_channels), p = double(config_.patch);
+  const double grid = double(config_.autoencoder_config.latent_size()) / p, ni = grid * grid;
+  const bool in_context = conditioning_ == nn::Conditioning::kInContext;
+  const double n = ni + 1 + tp + (in_context ? 2 : 0);
+  double macs = ni * c * (1 + k) * p * p * w + 2 * 4 * w  // patch, proprio and action inputs
+                + 256 * w + w * w;                           // timestep MLP
+  double block = 4 * n * w * w + 2 * n * n * w + 2 * config_.mlp_ratio * n * w * w;
+  switch (conditioning_) {
+    case nn::Conditioning::kAdaLnZero: block += 6 * w * w; break;
+    case nn::Conditioning::kAdaLn: block += 4 * w * w; break;
+    case nn::Conditioning::kCrossAttention: block += 2 * n * w * w + 2 * 2 * w * w + 2 * 2 * n * w; break;
+    case nn::Conditioning::kInContext: break;
+  }
+  macs += config_.depth * block + ni * w * p * p * c * k + tp * w * 4;
+  return 2 * macs;
+}
+
+nlohmann::json ModelImpl::Checkpoint() const {
+  return {{"policy", "pad"},
+          {"config", config_.ToJson()},
+          {"normalizers", {{"proprio", proprio_norm_.ToJson()}, {"actions", action_norm_.ToJson()}}},
+          {"vocabulary", vocabulary_.ToJson()}};
+}
+
+Model ModelFromCheckpoint(const nlohmann::json& checkpoint) {
+  try {
+    const auto& norms = checkpoint.at("normalizers");
+    const Config config = Config::FromJson(checkpoint.at("config"));
+    return Model(config, nn::Autoencoder(config.autoencoder_config), nn::Normalizer::FromJson(norms.at("proprio")),
+                 nn::Normalizer::FromJson(norms.at("actions")), nn::Vocabulary::FromJson(checkpoint.at("vocabulary")));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("pad checkpoint: malformed config.json ({})", e.what()));
+  }
+}
+
+}  // namespace padbench::pad

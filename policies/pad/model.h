@@ -1,0 +1,108 @@
+// PAD ("Prediction with Action", Guo et al. 2024): one Diffusion Transformer denoises the
+// latents of K future frames and a chunk of Tp actions jointly, from one shared diffusion
+// timestep. Tokens: the current frame's latent concatenated channel-wise with the K noisy
+// future latents, cut into patches; one proprio token; Tp noisy action tokens. The
+// instruction's embedding is added to the timestep embedding. Internal to policies/.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "policies/nn/autoencoder.h"
+#include "policies/nn/diffusion.h"
+#include "policies/nn/dit.h"
+#include "policies/nn/layers.h"
+#include "policies/train/trainable.h"
+
+namespace padbench::pad {
+
+struct Config {
+  int pred_horizon = 16;    // Tp actions denoised, from the current step
+  int action_horizon = 8;   // Ta executed per inference
+  int future_frames = 3;    // K predicted frames (0: the "no image prediction" ablation)
+  int frame_interval = 4;   // control steps between predicted frames
+  int ddim_steps = 10;
+  nn::NoiseScheduleConfig schedule;
+  int64_t width = 128, depth = 4, heads = 4, patch = 2;
+  double mlp_ratio = 4.0;
+  std::string conditioning = "adaln_zero";  // adaln_zero | adaln | cross_attention | in_context
+  double image_loss_weight = 1.0, action_loss_weight = 1.0;
+  // Over the first N training steps the action-loss weight ramps linearly from 0 to
+  // action_loss_weight, so the DiT first learns to predict frames (0: no warm-up).
+  int action_loss_warmup = 0;
+  int64_t text_dim = 64, max_words = 12;
+  std::string autoencoder;  // folder the frozen autoencoder was loaded from (provenance)
+  nn::AutoencoderConfig autoencoder_config;
+  double latent_scale = 1.0;  // 1 / std of the training latents (fitted)
+
+  nlohmann::json ToJson() const;
+  static Config FromJson(const nlohmann::json& j);  // unknown keys and wrong types are errors
+};
+
+// The denoiser's outputs: predicted noise of the future latents and of the actions.
+struct Prediction {
+  torch::Tensor future;   // [B, K*C, h, w] (undefined when K = 0)
+  torch::Tensor actions;  // [B, Tp, 4]
+};
+
+// What sampling returns: raw actions and decoded frames.
+struct Sampled {
+  torch::Tensor actions;  // raw [B, Tp, 4]
+  torch::Tensor frames;   // [B, K, 3, H, W] in [-1, 1] (undefined when K = 0)
+};
+
+class ModelImpl : public torch::nn::Module {
+ public:
+  // `autoencoder` is frozen (its parameters are saved with the model but never trained).
+  ModelImpl(const Config& config, nn::Autoencoder autoencoder, nn::Normalizer proprio, nn::Normalizer actions,
+            nn::Vocabulary vocabulary);
+
+  // current: scaled latents [B,C,h,w]; noisy_future [B,K*C,h,w]; proprio normalised [B,4];
+  // noisy_actions normalised [B,Tp,4]; t [B]; text [B,width] (Text()); robot_data [B] bool:
+  // false masks the proprio and action tokens out of attention (action-free video).
+  Prediction Denoise(const torch::Tensor& current, const torch::Tensor& noisy_future, const torch::Tensor& proprio,
+                     const torch::Tensor& noisy_actions, const torch::Tensor& t, const torch::Tensor& text,
+                     const torch::Tensor& robot_data);
+  // w_img * MSE(image noise) + w_act * MSE(action noise over samples with actions).
+  torch::Tensor Loss(const train::Batch& batch, torch::Generator& generator);
+  void set_train_step(int step) { train_step_ = step; }
+  // DDIM sampling from uint8 images [B,3,H,W] and raw proprio [B,4]; `on_step` sees each
+  // step's x0 estimate (decoding frames costs a decoder pass per step; only when asked).
+  Sampled Sample(const torch::Tensor& images, const torch::Tensor& proprio, const std::vector<std::string>& instructions,
+                 torch::Generator& generator, const std::function<void(int, const Sampled&)>& on_step = {});
+
+  torch::Tensor EncodeLatents(const torch::Tensor& images);  // uint8 -> unscaled latents (no grad)
+  torch::Tensor Text(const std::vector<std::string>& instructions);
+  // Multiply-adds x 2 of one Denoise call for a batch of one (linear layers and attention).
+  double DenoiseFlops() const;
+  const Config& config() const { return config_; }
+  nn::Autoencoder& autoencoder() { return autoencoder_; }
+  nlohmann::json Checkpoint() const;
+
+ private:
+  Config config_;
+  nn::Conditioning conditioning_;
+  nn::Normalizer proprio_norm_, action_norm_;
+  nn::Vocabulary vocabulary_;
+  nn::NoiseSchedule image_schedule_, action_schedule_;  // same betas; only actions clip x0 to [-1, 1]
+  nn::Autoencoder autoencoder_{nullptr};
+  nn::PatchEmbed patch_{nullptr};
+  nn::TimestepEmbed timestep_{nullptr};
+  nn::TextEncoder text_{nullptr};
+  torch::nn::Linear text_proj_{nullptr}, proprio_in_{nullptr}, action_in_{nullptr};
+  torch::Tensor image_pos_, proprio_pos_, action_pos_, cond_pos_;
+  int train_step_ = -1;  // the trainer's step (for the warm-up); -1: not training, full weights
+  torch::nn::ModuleList blocks_{nullptr};
+  torch::nn::LayerNorm final_norm_{nullptr};
+  torch::nn::Sequential final_modulation_{nullptr};
+  torch::nn::Linear image_out_{nullptr}, action_out_{nullptr};
+};
+TORCH_MODULE(Model);
+
+// Rebuilds a model from a checkpoint's config.json (weights, the autoencoder's included, not loaded).
+Model ModelFromCheckpoint(const nlohmann::json& checkpoint);
+
+}  // namespace padbench::pad

@@ -1,0 +1,107 @@
+#include "policies/pad/pad_policy.h"
+
+#include <chrono>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "policies/checkpoint.h"
+#include "policies/pad/model.h"
+#include "sim/error.h"
+#include "sim/rng.h"
+
+namespace padbench {
+namespace {
+
+class PadPolicy final : public Policy {
+ public:
+  explicit PadPolicy(pad::Model model) : model_(std::move(model)) { model_->eval(); }
+
+  std::string_view Name() const override { return "pad"; }
+  PolicyInputs Inputs() const override {
+    PolicyInputs in;
+    in.cameras = {camera()};
+    in.image_size = model_->config().autoencoder_config.image_size;
+    return in;
+  }
+  void Reset(const EpisodeInfo& episode) override {
+    instruction_ = episode.instruction;
+    generator_ = at::detail::createCPUGenerator(Mix64(episode.seed ^ HashName("pad")));
+  }
+  void SetDenoiseCallback(DenoiseCallback callback) override { callback_ = std::move(callback); }
+
+  PolicyOutput Act(const Observation& obs) override {
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    const pad::Config& c = model_->config();
+    torch::NoGradGuard no_grad;
+    const auto it = obs.rgb.find(camera());
+    if (it == obs.rgb.end()) throw Error(fmt::format("pad: observation lacks camera '{}'", camera()));
+    const Image& img = it->second;
+    const int size = c.autoencoder_config.image_size;
+    if (img.height != size || img.width != size) {
+      throw Error(fmt::format("pad: expects {}x{} images, got {}x{}", size, size, img.height, img.width));
+    }
+    auto image = torch::from_blob(const_cast<uint8_t*>(img.data()), {1, size, size, 3}, torch::kUInt8).permute({0, 3, 1, 2});
+    auto proprio = torch::tensor({obs.ee_pos[0], obs.ee_pos[1], obs.ee_pos[2], obs.gripper}).unsqueeze(0);
+    std::function<void(int, const pad::Sampled&)> on_step;
+    if (callback_) {
+      on_step = [&](int step, const pad::Sampled& x0) {
+        DenoiseSample sample;
+        sample.step = step;
+        sample.total_steps = c.ddim_steps;
+        sample.actions = ToActions(x0.actions[0], c.pred_horizon);
+        sample.frames = ToFrames(x0.frames);
+        callback_(sample);
+      };
+    }
+    const pad::Sampled sampled = model_->Sample(image, proprio, {instruction_}, generator_, on_step);
+    PolicyOutput out;
+    out.actions = ToActions(sampled.actions[0], c.action_horizon);
+    out.predicted = ToFrames(sampled.frames);
+    out.timings_ms["total"] = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    return out;
+  }
+
+ private:
+  std::string camera() const { return model_->config().autoencoder_config.camera; }
+
+  static std::vector<Action> ToActions(const torch::Tensor& chunk, int count) {
+    auto c = chunk.clamp(-1.0, 1.0).contiguous();
+    std::vector<Action> out(count);
+    for (int i = 0; i < count; ++i)
+      for (int k = 0; k < kActionDim; ++k) out[i][k] = c[i][k].item<float>();
+    return out;
+  }
+
+  // Frames [1,K,3,H,W] in [-1, 1] -> predicted frames at horizons interval, 2 interval, ...
+  std::vector<PredictedFrame> ToFrames(const torch::Tensor& frames) const {
+    std::vector<PredictedFrame> out;
+    if (!frames.defined()) return out;
+    const auto pixels = nn::ToUint8Hwc(frames[0]);
+    for (int64_t k = 0; k < pixels.size(0); ++k) {
+      PredictedFrame f;
+      f.horizon = int(k + 1) * model_->config().frame_interval;
+      f.rgb = Image(int(pixels.size(1)), int(pixels.size(2)));
+      std::memcpy(f.rgb.data(), pixels[k].data_ptr<uint8_t>(), f.rgb.pixels.size());
+      out.push_back(std::move(f));
+    }
+    return out;
+  }
+
+  pad::Model model_;
+  std::string instruction_;
+  at::Generator generator_ = at::detail::createCPUGenerator(0);
+  DenoiseCallback callback_;
+};
+
+}  // namespace
+
+std::unique_ptr<Policy> MakePadPolicy(const std::string& checkpoint_dir) {
+  const nlohmann::json config = ReadCheckpointConfig(checkpoint_dir, "pad");
+  pad::Model model = pad::ModelFromCheckpoint(config);
+  nn::LoadParameters(*model, checkpoint_dir + "/model.pt");
+  return std::make_unique<PadPolicy>(std::move(model));
+}
+
+}  // namespace padbench
