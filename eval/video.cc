@@ -135,7 +135,7 @@ void VideoWriter::Add(const Image& real, const std::vector<std::pair<int, Image>
   m.Panel(canvas, 0, ToBgr(real), "t (real)");
   for (size_t i = 0; i < predicted.size(); ++i) {
     CheckImage(predicted[i].second, "predicted");
-    m.Panel(canvas, int(i) + 1, ToBgr(predicted[i].second), fmt::format("t+{}", predicted[i].first));
+    m.Panel(canvas, int(i) + 1, ToBgr(predicted[i].second), fmt::format("predicted at t-{}", predicted[i].first));
   }
   for (int slot = int(predicted.size()) + 1; slot <= m.config.max_predicted; ++slot) {
     const cv::Point o = m.CellOrigin(slot);

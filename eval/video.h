@@ -32,7 +32,8 @@ class VideoWriter {
   VideoWriter& operator=(const VideoWriter&) = delete;
 
   // Appends one frame: `real` (frame_height x frame_width, 1/3/4 channels, RGB order, labelled
-  // "t (real)"), then each predicted frame labelled "t+h" with h its horizon, in the order given,
+  // "t (real)"), then each prediction of this frame labelled "predicted at t-h" (h: its horizon,
+  // so the prediction was made h steps earlier), in the order given,
   // then grey placeholders for unused slots; `caption` fills the strip below ('\n' breaks lines,
   // long lines are cut with "..."). Predicted frames of another size are resized (nearest) to the
   // real frame's size. Throws padbench::Error when `real` has the wrong size, an image is empty,

@@ -54,8 +54,11 @@ void VideoObserver::OnStep(const Action& a, const Observation& obs,
 void VideoObserver::Add(const Observation& obs, const std::vector<std::pair<int, const Image*>>& predictions,
                         const std::string& caption) {
   if (!writer_) return;
+  // The most recent predictions of this frame first (smallest horizon).
+  auto sorted = predictions;
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::pair<int, Image>> shown;
-  for (const auto& [horizon, frame] : predictions) {
+  for (const auto& [horizon, frame] : sorted) {
     if (int(shown.size()) == max_predicted_) break;
     shown.emplace_back(horizon, *frame);
   }

@@ -7,6 +7,7 @@
 
 #include "policies/checkpoint.h"
 #include "policies/diffusion_policy/model.h"
+#include "policies/nn/io.h"
 #include "sim/error.h"
 #include "sim/rng.h"
 
@@ -45,16 +46,8 @@ class DiffusionPolicy final : public Policy {
     for (int k = 0; k < c.obs_horizon; ++k) {
       const int idx = std::max(0, int(history_.size()) - c.obs_horizon + k);
       const Observation& o = history_[idx];
-      const auto it = o.rgb.find(c.camera);
-      if (it == o.rgb.end()) throw Error(fmt::format("diffusion_policy: observation lacks camera '{}'", c.camera));
-      const Image& img = it->second;
-      if (img.height != c.image_size || img.width != c.image_size) {
-        throw Error(fmt::format("diffusion_policy: expects {}x{} images, got {}x{}", c.image_size, c.image_size,
-                                img.height, img.width));
-      }
-      images.push_back(torch::from_blob(const_cast<uint8_t*>(img.data()), {img.height, img.width, 3}, torch::kUInt8)
-                           .permute({2, 0, 1}));
-      proprio.push_back(torch::tensor({o.ee_pos[0], o.ee_pos[1], o.ee_pos[2], o.gripper}));
+      images.push_back(nn::ImageTensor(o, c.camera, c.image_size, "diffusion_policy"));
+      proprio.push_back(nn::ProprioTensor(o));
     }
     auto cond = model_->Condition(torch::stack(images).unsqueeze(0), torch::stack(proprio).unsqueeze(0),
                                   {instruction_}, nullptr);
@@ -64,31 +57,20 @@ class DiffusionPolicy final : public Policy {
         DenoiseSample sample;
         sample.step = step;
         sample.total_steps = c.ddim_steps;
-        sample.actions = ToActions(x0[0], 0, c.pred_horizon);
+        sample.actions = nn::ToActions(x0[0], 0, c.pred_horizon);
         callback_(sample);
       };
     }
     const auto actions = model_->Sample(cond, generator_, on_step);
     PolicyOutput out;
     // Actions are aligned with the observation window: execute from the current step (To - 1).
-    out.actions = ToActions(actions[0], c.obs_horizon - 1, c.action_horizon);
+    out.actions = nn::ToActions(actions[0], c.obs_horizon - 1, c.action_horizon);
     out.timings_ms["total"] =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return out;
   }
 
  private:
-  static std::vector<Action> ToActions(const torch::Tensor& chunk, int from, int count) {
-    auto c = chunk.clamp(-1.0, 1.0).contiguous();
-    std::vector<Action> out;
-    for (int i = from; i < from + count; ++i) {
-      Action a;
-      for (int k = 0; k < kActionDim; ++k) a[k] = c[i][k].item<float>();
-      out.push_back(a);
-    }
-    return out;
-  }
-
   dp::Model model_;
   std::string instruction_;
   at::Generator generator_ = at::detail::createCPUGenerator(0);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "policies/checkpoint.h"
+#include "policies/nn/io.h"
 #include "policies/pad/model.h"
 #include "sim/error.h"
 #include "sim/rng.h"
@@ -35,29 +36,22 @@ class PadPolicy final : public Policy {
     const auto start = Clock::now();
     const pad::Config& c = model_->config();
     torch::NoGradGuard no_grad;
-    const auto it = obs.rgb.find(camera());
-    if (it == obs.rgb.end()) throw Error(fmt::format("pad: observation lacks camera '{}'", camera()));
-    const Image& img = it->second;
-    const int size = c.autoencoder_config.image_size;
-    if (img.height != size || img.width != size) {
-      throw Error(fmt::format("pad: expects {}x{} images, got {}x{}", size, size, img.height, img.width));
-    }
-    auto image = torch::from_blob(const_cast<uint8_t*>(img.data()), {1, size, size, 3}, torch::kUInt8).permute({0, 3, 1, 2});
-    auto proprio = torch::tensor({obs.ee_pos[0], obs.ee_pos[1], obs.ee_pos[2], obs.gripper}).unsqueeze(0);
+    const auto image = nn::ImageTensor(obs, camera(), c.autoencoder_config.image_size, "pad").unsqueeze(0);
+    const auto proprio = nn::ProprioTensor(obs).unsqueeze(0);
     std::function<void(int, const pad::Sampled&)> on_step;
     if (callback_) {
       on_step = [&](int step, const pad::Sampled& x0) {
         DenoiseSample sample;
         sample.step = step;
         sample.total_steps = c.ddim_steps;
-        sample.actions = ToActions(x0.actions[0], c.pred_horizon);
+        sample.actions = nn::ToActions(x0.actions[0], 0, c.pred_horizon);
         sample.frames = ToFrames(x0.frames);
         callback_(sample);
       };
     }
     const pad::Sampled sampled = model_->Sample(image, proprio, {instruction_}, generator_, on_step);
     PolicyOutput out;
-    out.actions = ToActions(sampled.actions[0], c.action_horizon);
+    out.actions = nn::ToActions(sampled.actions[0], 0, c.action_horizon);
     out.predicted = ToFrames(sampled.frames);
     out.timings_ms["total"] = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     return out;
@@ -65,14 +59,6 @@ class PadPolicy final : public Policy {
 
  private:
   std::string camera() const { return model_->config().autoencoder_config.camera; }
-
-  static std::vector<Action> ToActions(const torch::Tensor& chunk, int count) {
-    auto c = chunk.clamp(-1.0, 1.0).contiguous();
-    std::vector<Action> out(count);
-    for (int i = 0; i < count; ++i)
-      for (int k = 0; k < kActionDim; ++k) out[i][k] = c[i][k].item<float>();
-    return out;
-  }
 
   // Frames [1,K,3,H,W] in [-1, 1] -> predicted frames at horizons interval, 2 interval, ...
   std::vector<PredictedFrame> ToFrames(const torch::Tensor& frames) const {

@@ -1,0 +1,22 @@
+// Conversions between padbench's observation and action types and tensors, shared by the
+// learned policies. Internal to policies/ (pulls in torch).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "sim/types.h"
+
+namespace padbench::nn {
+
+// The `camera` image of `obs` as uint8 [3,H,W] (a view of the observation's pixels); throws
+// padbench::Error, naming `policy`, when the camera is missing or not size x size.
+torch::Tensor ImageTensor(const Observation& obs, const std::string& camera, int size, const std::string& policy);
+// End-effector position and gripper opening: float [4].
+torch::Tensor ProprioTensor(const Observation& obs);
+// Rows [from, from + count) of an action chunk [T,4], clamped to the action range [-1, 1].
+std::vector<Action> ToActions(const torch::Tensor& chunk, int from, int count);
+
+}  // namespace padbench::nn
