@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The CI regression benchmark: the shipped Diffusion Policy on a fixed slice (four easy tasks,
-# 10 seeded episodes each), compared with the committed baseline in results/baseline/.
+# The CI regression benchmark: the shipped Diffusion Policy and PAD on a fixed slice (four easy
+# tasks, 10 seeded episodes each), compared with the committed baseline in results/baseline/.
 # Fails when success drops significantly (one-sided Fisher exact test, alpha 0.05), when any
 # task's success count moves by more than 2 of 10 episodes either way (the documented
 # tolerance: the slice is deterministic on one machine; other CPUs may round differently),
@@ -14,7 +14,7 @@ update=0
 if [ "${1:-}" = "--update" ]; then update=1; shift; fi
 bin=${1:-build/padbench}
 out=${2:-out/regression}
-slice=(--policy diffusion_policy=assets/checkpoints/diffusion_policy
+slice=(--policy diffusion_policy=assets/checkpoints/diffusion_policy --policy pad=assets/checkpoints/pad
        --task reach --task button-press --task drawer-open --task drawer-close
        --episodes 10 --seed 1000 --workers 2)
 if [ "$update" = 1 ]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set up (if needed), build, and run the default benchmark:
-# the scripted expert, random actions and the shipped Diffusion Policy on the default suite.
+# the scripted expert, random actions, and the shipped Diffusion Policy and PAD checkpoints on the
+# default suite, with PAD's prediction quality (PSNR/SSIM of predicted vs. real future frames).
 # Results (results.json, summary.md, per_task.csv, plots) go to out/eval/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,5 +9,5 @@ scripts/setup.sh
 scripts/build.sh -DPADBENCH_BUILD_TESTS=OFF
 rm -rf out/eval
 ./build/padbench eval --policy expert --policy random \
-  --policy diffusion_policy=assets/checkpoints/diffusion_policy --suite default \
+  --policy diffusion_policy=assets/checkpoints/diffusion_policy --policy pad=assets/checkpoints/pad --suite default \
   --episodes "${PADBENCH_EPISODES:-25}" --workers "${PADBENCH_WORKERS:-$(nproc)}" --seed 0 --out out/eval
