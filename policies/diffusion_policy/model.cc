@@ -8,22 +8,22 @@
 namespace padbench::dp {
 
 nlohmann::json Config::ToJson() const {
-  return {{"obs_horizon", obs_horizon},
-          {"pred_horizon", pred_horizon},
-          {"action_horizon", action_horizon},
-          {"ddim_steps", ddim_steps},
-          {"train_diffusion_steps", schedule.train_steps},
-          {"beta_schedule", nn::BetaScheduleName(schedule.schedule)},
-          {"vision_channels", vision.channels},
-          {"vision_keypoints", vision.keypoints},
-          {"vision_dim", vision.out_dim},
-          {"down_dims", down_dims},
-          {"text_dim", text_dim},
-          {"max_words", max_words},
-          {"shift_pad", shift_pad},
-          {"camera", camera},
-          {"image_size", image_size},
-          {"text_encoder", text_encoder}};
+  nlohmann::json j = {{"obs_horizon", obs_horizon},
+                      {"pred_horizon", pred_horizon},
+                      {"action_horizon", action_horizon},
+                      {"ddim_steps", ddim_steps},
+                      {"vision_channels", vision.channels},
+                      {"vision_keypoints", vision.keypoints},
+                      {"vision_dim", vision.out_dim},
+                      {"down_dims", down_dims},
+                      {"text_dim", text_dim},
+                      {"max_words", max_words},
+                      {"shift_pad", shift_pad},
+                      {"camera", camera},
+                      {"image_size", image_size},
+                      {"text_encoder", text_encoder}};
+  nn::WriteScheduleJson(schedule, j);
+  return j;
 }
 
 Config Config::FromJson(const nlohmann::json& j) {
@@ -33,10 +33,7 @@ Config Config::FromJson(const nlohmann::json& j) {
   r.Read("pred_horizon", c.pred_horizon);
   r.Read("action_horizon", c.action_horizon);
   r.Read("ddim_steps", c.ddim_steps);
-  r.Read("train_diffusion_steps", c.schedule.train_steps);
-  std::string beta = nn::BetaScheduleName(c.schedule.schedule);
-  r.Read("beta_schedule", beta);
-  c.schedule.schedule = nn::ParseBetaSchedule(beta);
+  nn::ReadScheduleJson(r, c.schedule);
   r.Read("vision_channels", c.vision.channels);
   r.Read("vision_keypoints", c.vision.keypoints);
   r.Read("vision_dim", c.vision.out_dim);

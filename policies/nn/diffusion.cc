@@ -18,6 +18,18 @@ std::string BetaScheduleName(BetaSchedule schedule) {
   return schedule == BetaSchedule::kLinear ? "linear" : "squaredcos";
 }
 
+void WriteScheduleJson(const NoiseScheduleConfig& schedule, nlohmann::json& config) {
+  config["train_diffusion_steps"] = schedule.train_steps;
+  config["beta_schedule"] = BetaScheduleName(schedule.schedule);
+}
+
+void ReadScheduleJson(const ConfigReader& reader, NoiseScheduleConfig& schedule) {
+  reader.Read("train_diffusion_steps", schedule.train_steps);
+  std::string beta = BetaScheduleName(schedule.schedule);
+  reader.Read("beta_schedule", beta);
+  schedule.schedule = ParseBetaSchedule(beta);
+}
+
 NoiseSchedule::NoiseSchedule(const NoiseScheduleConfig& config) : config_(config) {
   const int T = config.train_steps;
   if (T < 2) throw Error(fmt::format("diffusion needs at least 2 train steps, got {}", T));

@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+
+#include "policies/checkpoint.h"
 
 namespace padbench::nn {
 
@@ -20,6 +23,11 @@ struct NoiseScheduleConfig {
 
 BetaSchedule ParseBetaSchedule(const std::string& name);  // "linear" | "squaredcos"
 std::string BetaScheduleName(BetaSchedule schedule);
+
+// The schedule's keys in a model's config.json ("train_diffusion_steps", "beta_schedule"),
+// shared by every diffusion policy's config.
+void WriteScheduleJson(const NoiseScheduleConfig& schedule, nlohmann::json& config);
+void ReadScheduleJson(const ConfigReader& reader, NoiseScheduleConfig& schedule);
 
 class NoiseSchedule {
  public:

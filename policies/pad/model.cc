@@ -8,27 +8,27 @@
 namespace padbench::pad {
 
 nlohmann::json Config::ToJson() const {
-  return {{"pred_horizon", pred_horizon},
-          {"action_horizon", action_horizon},
-          {"future_frames", future_frames},
-          {"frame_interval", frame_interval},
-          {"ddim_steps", ddim_steps},
-          {"train_diffusion_steps", schedule.train_steps},
-          {"beta_schedule", nn::BetaScheduleName(schedule.schedule)},
-          {"width", width},
-          {"depth", depth},
-          {"heads", heads},
-          {"patch", patch},
-          {"mlp_ratio", mlp_ratio},
-          {"conditioning", conditioning},
-          {"image_loss_weight", image_loss_weight},
-          {"action_loss_weight", action_loss_weight},
-          {"action_loss_warmup", action_loss_warmup},
-          {"text_dim", text_dim},
-          {"max_words", max_words},
-          {"autoencoder", autoencoder},
-          {"autoencoder_config", autoencoder_config.ToJson()},
-          {"latent_scale", latent_scale}};
+  nlohmann::json j = {{"pred_horizon", pred_horizon},
+                      {"action_horizon", action_horizon},
+                      {"future_frames", future_frames},
+                      {"frame_interval", frame_interval},
+                      {"ddim_steps", ddim_steps},
+                      {"width", width},
+                      {"depth", depth},
+                      {"heads", heads},
+                      {"patch", patch},
+                      {"mlp_ratio", mlp_ratio},
+                      {"conditioning", conditioning},
+                      {"image_loss_weight", image_loss_weight},
+                      {"action_loss_weight", action_loss_weight},
+                      {"action_loss_warmup", action_loss_warmup},
+                      {"text_dim", text_dim},
+                      {"max_words", max_words},
+                      {"autoencoder", autoencoder},
+                      {"autoencoder_config", autoencoder_config.ToJson()},
+                      {"latent_scale", latent_scale}};
+  nn::WriteScheduleJson(schedule, j);
+  return j;
 }
 
 Config Config::FromJson(const nlohmann::json& j) {
@@ -39,10 +39,7 @@ Config Config::FromJson(const nlohmann::json& j) {
   r.Read("future_frames", c.future_frames);
   r.Read("frame_interval", c.frame_interval);
   r.Read("ddim_steps", c.ddim_steps);
-  r.Read("train_diffusion_steps", c.schedule.train_steps);
-  std::string beta = nn::BetaScheduleName(c.schedule.schedule);
-  r.Read("beta_schedule", beta);
-  c.schedule.schedule = nn::ParseBetaSchedule(beta);
+  nn::ReadScheduleJson(r, c.schedule);
   r.Read("width", c.width);
   r.Read("depth", c.depth);
   r.Read("heads", c.heads);
@@ -160,7 +157,8 @@ Prediction ModelImpl::Denoise(const torch::Tensor& current, const torch::Tensor&
     key_mask = torch::cat({torch::zeros({b, ni}, torch::kBool), robot_masked}, 1);
   }
   const auto t_embed = timestep_(t);
-  torch::Tensor cond = t_embed + text;
+  const auto adaptive_cond = t_embed + text;  // what the adaLN variants regress their modulation from
+  torch::Tensor cond = adaptive_cond;
   int64_t prefix = 0;
   if (conditioning_ == nn::Conditioning::kCrossAttention || conditioning_ == nn::Conditioning::kInContext) {
     auto tokens = torch::stack({t_embed, text}, 1) + cond_pos_;  // [B,2,w]
@@ -174,7 +172,7 @@ Prediction ModelImpl::Denoise(const torch::Tensor& current, const torch::Tensor&
   for (const auto& block : *blocks_) x = block->as<nn::DiTBlock>()->forward(x, cond, key_mask);
   x = final_norm_(x.slice(1, prefix));
   if (final_modulation_) {
-    auto mod = final_modulation_->forward(t_embed + text).unsqueeze(1).chunk(2, -1);
+    auto mod = final_modulation_->forward(adaptive_cond).unsqueeze(1).chunk(2, -1);
     x = x * (1 + mod[1]) + mod[0];
   }
   Prediction out;
