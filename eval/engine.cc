@@ -163,14 +163,7 @@ void RunWorker(const EvalConfig& config, const PolicyFactory& make, const std::v
     if (fresh) policies[job.policy] = make(config.policies[job.policy]);
     Policy& policy = *policies[job.policy];
     auto& env = envs[{job.policy, job.task}];
-    if (!env) {
-      const PolicyInputs in = policy.Inputs();
-      TaskEnvConfig ec;
-      ec.cameras = in.cameras;
-      ec.image_size = in.image_size;
-      ec.depth = in.depth;
-      env = TaskEnv::Create(config.tasks[job.task], ec, renderer.get());
-    }
+    if (!env) env = MakeTaskEnv(config.tasks[job.task], policy, renderer.get());
     const std::string& spec = config.policies[job.policy];
     const std::string task(config.tasks[job.task]->Name());
     const EpisodeJob episode{spec, job.index, EpisodeSeed(config.seed, task, uint64_t(job.index))};

@@ -11,6 +11,7 @@
 #include "eval/collect.h"
 #include "eval/engine.h"
 #include "eval/metrics.h"
+#include "eval/rollout.h"
 #include "policies/registry.h"
 #include "policies/threads.h"
 #include "policies/train/trainer.h"
@@ -163,11 +164,7 @@ std::vector<PolicyPerf> MeasurePolicies(const std::vector<std::string>& specs, G
   auto renderer = Renderer::Create({gl});
   for (const std::string& spec : specs) {
     auto policy = MakePolicy(spec);
-    const PolicyInputs in = policy->Inputs();
-    TaskEnvConfig ec;
-    ec.cameras = in.cameras;
-    ec.image_size = in.image_size;
-    auto env = TaskEnv::Create(FindTask("reach"), ec, renderer.get());
+    auto env = MakeTaskEnv(FindTask("reach"), *policy, renderer.get());
     for (int threads : {1, 2}) {
       SetTorchThreads(threads);
       const Observation obs = env->Reset(3);

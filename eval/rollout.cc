@@ -33,6 +33,15 @@ std::string CheckOutput(const PolicyOutput& out) {
 
 }  // namespace
 
+std::unique_ptr<TaskEnv> MakeTaskEnv(std::shared_ptr<const Task> task, const Policy& policy, Renderer* renderer) {
+  const PolicyInputs in = policy.Inputs();
+  TaskEnvConfig config;
+  config.cameras = in.cameras;
+  config.image_size = in.image_size;
+  config.depth = in.depth;
+  return TaskEnv::Create(std::move(task), config, renderer);
+}
+
 EpisodeRecord RunEpisode(TaskEnv& env, Policy& policy, const EpisodeJob& job, bool first_call_is_warmup,
                          RolloutObserver* observer) {
   const auto start = Clock::now();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +35,9 @@ class RolloutObserver {
   // Polled between steps; true abandons the episode (the record says "interrupted").
   virtual bool ShouldStop() { return false; }
 };
+
+// A TaskEnv rendering exactly the observations `policy` asks for (its Inputs()).
+std::unique_ptr<TaskEnv> MakeTaskEnv(std::shared_ptr<const Task> task, const Policy& policy, Renderer* renderer);
 
 // Runs one episode to success, failure or the task's step limit.
 //  - The policy's action chunk is executed in order; Act is called again when it runs out.

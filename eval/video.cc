@@ -66,12 +66,14 @@ struct VideoWriter::Impl {
   std::string path;
   cv::VideoWriter writer;
   std::string fourcc;
-  cv::Size cell, size;
+  cv::Size cell, scene, size;
   int frames = 0;
   bool closed = false;
 
+  // Slot 0 is the real frame, 1.. the predictions; the scene panel (if any) sits left of slot 0.
   cv::Point CellOrigin(int slot) const {
-    return {kGap + slot * (cell.width + kGap), kHeaderH};
+    const int left = scene.width > 0 ? scene.width + kGap : 0;
+    return {kGap + left + slot * (cell.width + kGap), kHeaderH};
   }
 
   // Draws a panel: `frame` (BGR, any size) upscaled into slot `slot` under `label`.
@@ -86,19 +88,22 @@ struct VideoWriter::Impl {
 VideoWriter::VideoWriter(const std::string& path, const VideoConfig& config)
     : impl_(std::make_unique<Impl>()) {
   if (config.frame_height <= 0 || config.frame_width <= 0 || config.scale <= 0 ||
-      config.max_predicted < 0 || config.caption_lines < 0 || !(config.fps > 0)) {
+      config.max_predicted < 0 || config.caption_lines < 0 || !(config.fps > 0) || config.scene_height < 0 ||
+      config.scene_width < 0 || (config.scene_height > 0) != (config.scene_width > 0)) {
     throw Error(fmt::format("video: invalid config (frame {}x{}, scale {}, max_predicted {}, "
-                            "caption_lines {}, fps {})",
+                            "caption_lines {}, fps {}, scene {}x{})",
                             config.frame_height, config.frame_width, config.scale,
-                            config.max_predicted, config.caption_lines, config.fps));
+                            config.max_predicted, config.caption_lines, config.fps, config.scene_height,
+                            config.scene_width));
   }
   Impl& m = *impl_;
   m.config = config;
   m.path = path;
   m.cell = {config.frame_width * config.scale, config.frame_height * config.scale};
+  m.scene = {config.scene_width, config.scene_height};
   const int slots = 1 + config.max_predicted;
-  int w = kGap + slots * (m.cell.width + kGap);
-  int h = kHeaderH + m.cell.height + kGap + config.caption_lines * kLineH + kGap;
+  int w = m.CellOrigin(slots).x;
+  int h = kHeaderH + std::max(m.cell.height, m.scene.height) + kGap + config.caption_lines * kLineH + kGap;
   // H.264 with 4:2:0 chroma needs even dimensions.
   m.size = {w + (w & 1), h + (h & 1)};
   // H.264 plays everywhere (browsers included) but needs an encoder OpenCV's FFmpeg may lack.
@@ -119,7 +124,7 @@ VideoWriter::VideoWriter(const std::string& path, const VideoConfig& config)
 VideoWriter::~VideoWriter() { Close(); }
 
 void VideoWriter::Add(const Image& real, const std::vector<std::pair<int, Image>>& predicted,
-                      const std::string& caption) {
+                      const std::string& caption, const Image* scene) {
   Impl& m = *impl_;
   if (m.closed) throw Error(fmt::format("video: '{}' is closed", m.path));
   CheckImage(real, "real");
@@ -131,7 +136,20 @@ void VideoWriter::Add(const Image& real, const std::vector<std::pair<int, Image>
     throw Error(fmt::format("video: {} predicted frames, the layout has {} slots",
                             predicted.size(), m.config.max_predicted));
   }
+  if ((scene != nullptr) != (m.scene.width > 0)) {
+    throw Error(m.scene.width > 0 ? "video: this layout has a scene panel; pass a scene image"
+                                  : "video: a scene image was given, but the layout has no scene panel");
+  }
   cv::Mat canvas(m.size, CV_8UC3, kBackground);
+  if (scene) {
+    CheckImage(*scene, "scene");
+    if (scene->height != m.scene.height || scene->width != m.scene.width) {
+      throw Error(fmt::format("video: scene is {}x{}, the layout has {}x{}", scene->height, scene->width,
+                              m.scene.height, m.scene.width));
+    }
+    ToBgr(*scene).copyTo(canvas(cv::Rect({kGap, kHeaderH}, m.scene)));
+    PutText(canvas, "scene", kGap + 2, kHeaderH - 8, kLabel);
+  }
   m.Panel(canvas, 0, ToBgr(real), "t (real)");
   for (size_t i = 0; i < predicted.size(); ++i) {
     CheckImage(predicted[i].second, "predicted");
@@ -145,7 +163,7 @@ void VideoWriter::Add(const Image& real, const std::vector<std::pair<int, Image>
     const int w = cv::getTextSize(text, kFont, kFontScale, 1, &baseline).width;
     PutText(canvas, text, o.x + (m.cell.width - w) / 2, o.y + m.cell.height / 2 + 5, kDim);
   }
-  int line = 0, y = kHeaderH + m.cell.height + kGap + kLineH - 6;
+  int line = 0, y = kHeaderH + std::max(m.cell.height, m.scene.height) + kGap + kLineH - 6;
   size_t start = 0;
   while (line < m.config.caption_lines && start <= caption.size()) {
     const size_t end = std::min(caption.find('\n', start), caption.size());

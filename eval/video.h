@@ -17,6 +17,8 @@ struct VideoConfig {
   int scale = 4;          // integer nearest-neighbour upscaling, so 64x64 frames are watchable
   int max_predicted = 3;  // prediction slots right of the real frame; unused slots are grey
   int caption_lines = 2;  // text lines in the strip below the frames ('\n' separates them)
+  int scene_height = 0;   // when > 0, a scene panel of this size (not scaled) left of the real frame
+  int scene_width = 0;
   double fps = 10;
 };
 
@@ -36,10 +38,11 @@ class VideoWriter {
   // so the prediction was made h steps earlier), in the order given,
   // then grey placeholders for unused slots; `caption` fills the strip below ('\n' breaks lines,
   // long lines are cut with "..."). Predicted frames of another size are resized (nearest) to the
-  // real frame's size. Throws padbench::Error when `real` has the wrong size, an image is empty,
-  // there are more than max_predicted predictions, or the writer is closed.
+  // real frame's size. `scene` (required exactly when the config has a scene panel) is drawn
+  // first, labelled "scene". Throws padbench::Error when `real` or `scene` has the wrong size, an
+  // image is empty, there are more than max_predicted predictions, or the writer is closed.
   void Add(const Image& real, const std::vector<std::pair<int, Image>>& predicted,
-           const std::string& caption = "");
+           const std::string& caption = "", const Image* scene = nullptr);
   // Finalises the file; further calls do nothing.
   void Close();
 

@@ -109,6 +109,40 @@ void Env::Settle(int physics_steps) {
   CheckWarnings();
 }
 
+SimState Env::State() const {
+  const mjModel& m = *model_;
+  const mjData& d = *data_;
+  SimState s;
+  s.time = d.time;
+  s.qpos.assign(d.qpos, d.qpos + m.nq);
+  s.qvel.assign(d.qvel, d.qvel + m.nv);
+  s.act.assign(d.act, d.act + m.na);
+  s.ctrl.assign(d.ctrl, d.ctrl + m.nu);
+  s.mocap_pos.assign(d.mocap_pos, d.mocap_pos + 3 * m.nmocap);
+  s.mocap_quat.assign(d.mocap_quat, d.mocap_quat + 4 * m.nmocap);
+  s.qacc_warmstart.assign(d.qacc_warmstart, d.qacc_warmstart + m.nv);
+  return s;
+}
+
+void Env::SetState(const SimState& s) {
+  const mjModel& m = *model_;
+  auto put = [](const std::vector<double>& from, mjtNum* to, int n, const char* what) {
+    if (int(from.size()) != n) {
+      throw Error(fmt::format("SetState: {} has {} values, the model needs {}", what, from.size(), n));
+    }
+    std::copy(from.begin(), from.end(), to);
+  };
+  put(s.qpos, data_->qpos, m.nq, "qpos");
+  put(s.qvel, data_->qvel, m.nv, "qvel");
+  put(s.act, data_->act, m.na, "act");
+  put(s.ctrl, data_->ctrl, m.nu, "ctrl");
+  put(s.mocap_pos, data_->mocap_pos, 3 * m.nmocap, "mocap_pos");
+  put(s.mocap_quat, data_->mocap_quat, 4 * m.nmocap, "mocap_quat");
+  put(s.qacc_warmstart, data_->qacc_warmstart, m.nv, "qacc_warmstart");
+  data_->time = s.time;
+  mj_forward(model_.get(), data_);
+}
+
 StepResult Env::Step(const Action& action) {
   StepResult result;
   std::array<double, 4> a;

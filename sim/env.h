@@ -39,6 +39,14 @@ struct EnvConfig {
   double max_lead = 0.05;
 };
 
+// The state needed to draw (or resume) an episode at one instant: positions,
+// velocities, actuator state, the mocap bodies (goal markers, the hand target) and the
+// solver's warm start (without it, stepping on from a copied state differs in the last bits).
+struct SimState {
+  double time = 0;
+  std::vector<double> qpos, qvel, act, ctrl, mocap_pos, mocap_quat, qacc_warmstart;
+};
+
 enum class StepStatus { kOk, kDiverged };
 
 struct StepResult {
@@ -68,6 +76,11 @@ class Env {
   const mjData& data() const { return *data_; }
   mjData& mutable_data() { return *data_; }
   const EnvConfig& config() const { return config_; }
+
+  // Copies the current state out; SetState puts one back (same model) and recomputes
+  // derived quantities (mj_forward). Throws padbench::Error when the sizes do not match.
+  SimState State() const;
+  void SetState(const SimState& state);
 
   std::array<double, 3> EePos() const;
   double GripperOpening() const;  // distance between finger joints' travel (m)

@@ -125,15 +125,14 @@ void Renderer::Render(const Env& env, const std::string& camera, int height, int
   state_->Draw(env, cam, height, width, rgb, depth);
 }
 
-void Renderer::RenderFree(const Env& env, const double lookat[3], double distance, double azimuth,
-                          double elevation, int height, int width, Image* rgb) {
+void Renderer::RenderFree(const Env& env, const FreeCamera& camera, int height, int width, Image* rgb) {
   mjvCamera cam;
   mjv_defaultCamera(&cam);
   cam.type = mjCAMERA_FREE;
-  std::copy_n(lookat, 3, cam.lookat);
-  cam.distance = distance;
-  cam.azimuth = azimuth;
-  cam.elevation = elevation;
+  std::copy_n(camera.lookat, 3, cam.lookat);
+  cam.distance = camera.distance;
+  cam.azimuth = camera.azimuth;
+  cam.elevation = camera.elevation;
   state_->Draw(env, cam, height, width, rgb, nullptr);
 }
 

@@ -17,6 +17,15 @@ struct RendererConfig {
 
 class Env;
 
+// A free camera orbiting `lookat` (MuJoCo's mjCAMERA_FREE): the viewer's scene view and
+// recorded scene panels. The default frames the table from the front-left corner.
+struct FreeCamera {
+  double lookat[3] = {0.0, 0.5, 0.12};
+  double distance = 1.55;
+  double azimuth = 130;   // degrees
+  double elevation = -28; // degrees
+};
+
 // Owns a GL context (current on the creating thread) and MuJoCo's render state.
 // Use one Renderer per thread; it renders any Env, rebuilding MuJoCo's render
 // context (a few ms) when the model changes.
@@ -32,9 +41,8 @@ class Renderer {
   // camera (listing the model's cameras) or a bad size.
   void Render(const Env& env, const std::string& camera, int height, int width, Image* rgb,
               DepthImage* depth = nullptr);
-  // Free camera looking at `lookat` (viewer / contact sheets).
-  void RenderFree(const Env& env, const double lookat[3], double distance, double azimuth,
-                  double elevation, int height, int width, Image* rgb);
+  // Renders the scene from a free camera (viewer recordings).
+  void RenderFree(const Env& env, const FreeCamera& camera, int height, int width, Image* rgb);
 
   GlBackend backend() const;
   std::string gl_renderer() const;

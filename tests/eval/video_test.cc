@@ -7,6 +7,7 @@
 #include <opencv2/videoio.hpp>
 
 #include "sim/error.h"
+#include "sim/image_io.h"
 #include "tests/test_util.h"
 
 namespace padbench {
@@ -65,6 +66,41 @@ TEST_CASE("video: frames are written and read back with the layout size", "[vide
     ++frames;
   }
   CHECK(frames == 12);
+}
+
+TEST_CASE("video: a scene panel sits left of the frames and is required on every frame", "[video]") {
+  testing::TempPath dir;
+  std::filesystem::create_directories(dir.path());
+  const std::string path = (dir.path() / "scene.mp4").string();
+  VideoConfig config;
+  config.max_predicted = 1;
+  config.scene_height = 300;  // taller than the 256-px frame cells
+  config.scene_width = 200;
+  VideoWriter plain((dir.path() / "plain.mp4").string(), VideoConfig{config.frame_height, config.frame_width,
+                                                                     config.scale, config.max_predicted});
+  {
+    VideoWriter video(path, config);
+    CHECK(video.width() >= plain.width() + 200);
+    CHECK(video.height() > plain.height());  // the scene panel is taller than the frames
+    const Image scene = Resize(Frame(3), 300, 200);
+    video.Add(Frame(0), {{4, Frame(1)}}, "with scene", &scene);
+    CHECK_THROWS_WITH(video.Add(Frame(0), {}, ""), Catch::Matchers::Contains("pass a scene image"));
+    const Image small = Frame(0);
+    CHECK_THROWS_WITH(video.Add(Frame(0), {}, "", &small), Catch::Matchers::Contains("scene is 64x64"));
+    CHECK_THROWS_AS(plain.Add(Frame(0), {}, "", &scene), Error);
+    CHECK(video.frames() == 1);
+  }
+  cv::VideoCapture capture(path);
+  REQUIRE(capture.isOpened());
+  cv::Mat frame;
+  REQUIRE(capture.read(frame));
+  // The scene panel's red square (from Frame(3), resized) shows in the left part of the frame.
+  const cv::Vec3b red = frame.at<cv::Vec3b>(26 + 150, 4 + 200 * (10 + 9) / 64);
+  CHECK(red[2] > 150);
+  CHECK(red[1] < 100);
+  VideoConfig half = config;
+  half.scene_width = 0;
+  CHECK_THROWS_AS(VideoWriter((dir.path() / "z.mp4").string(), half), Error);
 }
 
 TEST_CASE("video: Close finalises once and rejects later frames", "[video]") {

@@ -1,0 +1,401 @@
+#include "eval/live.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "eval/metrics.h"
+#include "eval/rollout.h"
+#include "eval/video.h"
+#include "policies/registry.h"
+#include "policies/threads.h"
+#include "sim/error.h"
+#include "sim/rng.h"
+#include "tasks/registry.h"
+#include "tasks/task_env.h"
+
+namespace padbench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Plays a recorded action sequence as one chunk (the engine executes it in order).
+class ReplayPolicy final : public Policy {
+ public:
+  explicit ReplayPolicy(std::vector<Action> actions) : actions_(std::move(actions)) {}
+  std::string_view Name() const override { return "replay"; }
+  void Reset(const EpisodeInfo&) override { played_ = false; }
+  PolicyOutput Act(const Observation&) override {
+    if (played_) throw Error("the recorded actions ended before the episode did");
+    played_ = true;
+    return {actions_, {}, {}};
+  }
+
+ private:
+  std::vector<Action> actions_;
+  bool played_ = false;
+};
+
+std::string Caption(const LiveEpisode& e, const LiveStep& s) {
+  return fmt::format("{}  {} #{}  step {}/{}{}\n\"{}\"  action [{:+.2f} {:+.2f} {:+.2f} {:+.2f}]", e.policy, e.task,
+                     e.index, s.step, e.max_steps, s.success ? "  SUCCESS" : "", e.instruction, s.action[0],
+                     s.action[1], s.action[2], s.action[3]);
+}
+
+}  // namespace
+
+// What the viewer asked the worker to run next.
+struct LiveSession::Request {
+  Mode mode = Mode::kRun;
+  LiveConfig config;
+  LiveReplay replay;
+  int index = 0;
+  uint64_t seed = 0;
+};
+
+// ---- the rollout hooks: publish each step, pace and pause between steps ----
+class LiveSession::Observer final : public RolloutObserver {
+ public:
+  Observer(LiveSession& session, TaskEnv& env) : session_(session), env_(env) {}
+
+  void Begin(LiveEpisode episode) {
+    camera_ = env_.config().cameras.front();
+    session_.Publish([&] {
+      session_.published_.model = env_.env().model_ptr();
+      session_.published_.episode = std::move(episode);
+    });
+  }
+  // Denoising samples of the Act call in progress.
+  std::vector<DenoiseSample>& denoising() { return denoising_; }
+
+  void OnReset(const EpisodeInfo& info, const Observation& obs) override {
+    LiveStep step;
+    step.state = env_.env().State();
+    step.camera = obs.rgb.at(camera_);
+    step.success = env_.Success();
+    session_.Publish([&] {
+      LiveEpisode& e = session_.published_.episode;
+      e.instruction = info.instruction;
+      e.steps.push_back(std::move(step));
+    });
+    last_step_ = Clock::now();
+    session_.Gate();
+  }
+
+  void OnAct(const Observation&, const PolicyOutput& output, double ms) override {
+    LiveAct act;
+    act.ms = ms;
+    act.actions = output.actions;
+    act.predicted = output.predicted;
+    act.denoising = std::move(denoising_);
+    denoising_.clear();
+    session_.Publish([&] {
+      LiveEpisode& e = session_.published_.episode;
+      act.step = int(e.steps.size()) - 1;
+      e.acts.push_back(std::move(act));
+    });
+  }
+
+  void OnStep(const Action& action, const Observation& obs,
+              const std::vector<std::pair<int, const Image*>>& predictions) override {
+    LiveStep step;
+    step.state = env_.env().State();
+    step.camera = obs.rgb.at(camera_);
+    step.action = action;
+    step.success = env_.Success();
+    for (const auto& [horizon, frame] : predictions) {
+      step.predictions.push_back({horizon, *frame, Psnr(*frame, step.camera)});
+    }
+    std::sort(step.predictions.begin(), step.predictions.end(),
+              [](const LivePrediction& a, const LivePrediction& b) { return a.horizon < b.horizon; });
+    double dt = 0;
+    session_.Publish([&] {
+      LiveEpisode& e = session_.published_.episode;
+      step.step = int(e.steps.size());
+      e.steps.push_back(std::move(step));
+      dt = e.control_dt;
+    });
+    // Keep simulated time at `speed` times wall-clock time.
+    double speed;
+    {
+      std::lock_guard lock(session_.mu_);
+      speed = session_.speed_;
+    }
+    if (speed > 0) {
+      const auto due = last_step_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(dt / speed));
+      std::unique_lock lock(session_.mu_);
+      session_.cv_.wait_until(lock, due, [&] { return session_.interrupt_.load(); });
+    }
+    last_step_ = Clock::now();
+    session_.Gate();
+  }
+
+  bool ShouldStop() override { return session_.interrupt_; }
+
+ private:
+  LiveSession& session_;
+  TaskEnv& env_;
+  std::string camera_;
+  std::vector<DenoiseSample> denoising_;
+  Clock::time_point last_step_;
+};
+
+// ---- the viewer's side ----
+
+LiveSession::LiveSession(const LiveConfig& config, bool paused) : config_(config), paused_(paused) {
+  FindTask(config.task);  // an unknown task is the caller's error, reported now
+  published_.status = "starting";
+  published_.version = 0;
+  pending_ = std::make_unique<Request>(Request{Mode::kRun, config, {}, config.first_episode, 0});
+  worker_ = std::thread([this] { Worker(); });
+}
+
+LiveSession::~LiveSession() {
+  {
+    std::lock_guard lock(mu_);
+    quit_ = true;
+    interrupt_ = true;
+  }
+  cv_.notify_all();
+  worker_.join();
+}
+
+void LiveSession::Post(Mode mode, LiveConfig config, LiveReplay replay, int index, uint64_t seed) {
+  {
+    std::lock_guard lock(mu_);
+    pending_ = std::make_unique<Request>(Request{mode, std::move(config), std::move(replay), index, seed});
+    interrupt_ = true;
+    step_allowance_ = 0;
+    if (mode != Mode::kRun) paused_ = false;  // one-off episodes play through, then pause
+  }
+  cv_.notify_all();
+}
+
+void LiveSession::Configure(const LiveConfig& config) {
+  FindTask(config.task);
+  config_ = config;
+  Post(Mode::kRun, config, {}, config.first_episode, 0);
+}
+
+void LiveSession::Replay(LiveReplay replay) {
+  FindTask(replay.task);
+  if (replay.actions.empty()) throw Error("replay: the recorded episode has no actions");
+  Post(Mode::kReplay, config_, std::move(replay), 0, 0);
+}
+
+void LiveSession::RunEpisodeAgain(int index, uint64_t seed) { Post(Mode::kEpisode, config_, {}, index, seed); }
+
+void LiveSession::Restart() {
+  std::lock_guard lock(mu_);
+  interrupt_ = true;  // the worker runs the same episode again when its rollout returns "interrupted"
+  step_allowance_ = 0;
+  cv_.notify_all();
+}
+
+void LiveSession::Play() {
+  Publish([&] { paused_ = false; });
+}
+
+void LiveSession::Pause() {
+  Publish([&] { paused_ = true; });
+}
+
+void LiveSession::Step() {
+  Publish([&] {
+    paused_ = true;
+    ++step_allowance_;
+  });
+}
+
+void LiveSession::SetSpeed(double factor) {
+  Publish([&] { speed_ = std::max(0.0, factor); });
+}
+
+bool LiveSession::Sync(LiveView* view) const {
+  std::lock_guard lock(mu_);
+  if (view->version == published_.version) return false;
+  const LiveEpisode& e = published_.episode;
+  LiveEpisode& mine = view->episode;
+  if (mine.id != e.id) {
+    mine = e;
+  } else {
+    mine.steps.insert(mine.steps.end(), e.steps.begin() + std::min(mine.steps.size(), e.steps.size()), e.steps.end());
+    mine.acts.insert(mine.acts.end(), e.acts.begin() + std::min(mine.acts.size(), e.acts.size()), e.acts.end());
+    mine.instruction = e.instruction;
+    mine.finished = e.finished;
+    mine.record = e.record;
+  }
+  view->model = published_.model;
+  if (view->configuration != configuration_) view->finished.clear();
+  view->configuration = configuration_;
+  view->finished.insert(view->finished.end(), published_.finished.begin() + view->finished.size(),
+                        published_.finished.end());
+  view->status = published_.status;
+  view->error = published_.error;
+  view->paused = paused_;
+  view->version = published_.version;
+  return true;
+}
+
+// ---- the worker ----
+
+void LiveSession::Publish(const std::function<void()>& change) {
+  {
+    std::lock_guard lock(mu_);
+    change();
+    ++published_.version;
+  }
+  cv_.notify_all();
+}
+
+void LiveSession::Gate() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return interrupt_ || !paused_ || step_allowance_ > 0; });
+  if (!interrupt_ && paused_) --step_allowance_;
+}
+
+void LiveSession::Worker() {
+  std::unique_ptr<Renderer> renderer;
+  std::unique_ptr<Policy> policy;
+  std::string policy_spec;
+  std::unique_ptr<TaskEnv> env;
+  bool fresh_policy = true;
+  Request current;
+  bool idle = true;  // nothing to run until a request arrives (after an error or a one-off episode)
+  int index = 0;
+
+  auto fail = [&](const std::string& message) {
+    Publish([&] {
+      published_.error = message;
+      published_.status = "error: " + message;
+    });
+    idle = true;
+  };
+
+  while (true) {
+    // Take a new request, or wait for one while idle.
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return quit_ || pending_ || !idle; });
+      if (quit_) return;
+      if (pending_) {
+        const bool new_config = pending_->mode == Mode::kRun;
+        current = std::move(*pending_);
+        pending_.reset();
+        idle = false;
+        interrupt_ = false;
+        index = current.index;
+        if (new_config) {
+          published_.finished.clear();
+          ++configuration_;
+        }
+        published_.error.clear();
+        ++published_.version;
+      }
+      interrupt_ = false;
+    }
+    try {
+      if (!renderer) {
+        SetTorchThreads(std::max(1, current.config.torch_threads));
+        renderer = Renderer::Create({current.config.gl});
+      }
+      const bool replay = current.mode == Mode::kReplay;
+      const std::string spec = replay ? current.replay.label : current.config.policy;
+      if (replay) {
+        policy = std::make_unique<ReplayPolicy>(current.replay.actions);
+        policy_spec.clear();  // the next run creates its policy again
+        fresh_policy = true;
+      } else if (!policy || spec != policy_spec) {
+        Publish([&] { published_.status = fmt::format("loading {}", spec); });
+        policy.reset();
+        const PolicyFactory& make = current.config.make_policy;
+        policy = make ? make(spec) : MakePolicy(spec);
+        policy_spec = spec;
+        fresh_policy = true;
+      }
+      const std::string task_name = replay ? current.replay.task : current.config.task;
+      if (!env || env->task().Name() != task_name || env->config().cameras != policy->Inputs().cameras ||
+          env->config().image_size != policy->Inputs().image_size) {
+        env = MakeTaskEnv(FindTask(task_name), *policy, renderer.get());
+      }
+      const uint64_t seed = replay                            ? current.replay.seed
+                            : current.mode == Mode::kEpisode ? current.seed
+                                                              : EpisodeSeed(current.config.seed, task_name, index);
+
+      Observer observer(*this, *env);
+      policy->SetDenoiseCallback([&observer](const DenoiseSample& s) { observer.denoising().push_back(s); });
+      LiveEpisode episode;
+      episode.id = next_episode_id_++;
+      episode.task = task_name;
+      episode.policy = spec;
+      episode.index = replay ? 0 : index;
+      episode.seed = seed;
+      episode.max_steps = env->task().MaxSteps();
+      episode.control_dt = env->env().config().frame_skip * env->env().model().opt.timestep;
+      observer.Begin(std::move(episode));
+      Publish([&] { published_.status = fmt::format("running {} on {} #{}", spec, task_name, index); });
+
+      EpisodeRecord rec = RunEpisode(*env, *policy, {spec, index, seed}, fresh_policy, &observer);
+      policy->SetDenoiseCallback({});
+      fresh_policy = false;
+      if (rec.failure == "interrupted") continue;  // a new request, a restart or quit
+      const std::string outcome = rec.success ? fmt::format("success in {} steps", rec.steps_to_success)
+                                              : fmt::format("{} after {} steps", rec.failure, rec.length);
+      Publish([&] {
+        LiveEpisode& e = published_.episode;
+        e.finished = true;
+        e.record = rec;
+        if (current.mode == Mode::kRun) published_.finished.push_back(rec);
+        published_.status = fmt::format("{} on {} #{}: {}", spec, task_name, rec.index, outcome);
+      });
+      if (current.mode == Mode::kRun) {
+        ++index;
+        // Hold the last frame a moment at viewing speeds before the next episode.
+        std::unique_lock lock(mu_);
+        if (speed_ > 0) cv_.wait_for(lock, std::chrono::milliseconds(600), [&] { return interrupt_.load(); });
+        if (!interrupt_) cv_.wait(lock, [&] { return interrupt_ || !paused_ || step_allowance_ > 0; });
+      } else {
+        idle = true;  // one-off episodes end paused, ready to scrub
+        std::lock_guard lock(mu_);
+        paused_ = true;
+        ++published_.version;
+      }
+    } catch (const std::exception& e) {
+      fail(e.what());
+    }
+  }
+}
+
+// ---- recording ----
+
+void WriteLiveVideo(const LiveEpisode& episode, const ModelPtr& model, const FreeCamera& camera,
+                    const std::string& path, GlBackend gl, int scene_size) {
+  if (episode.steps.empty()) throw Error("video: the episode has no steps yet");
+  const Image& first = episode.steps.front().camera;
+  size_t slots = 0;
+  for (const LiveStep& s : episode.steps) slots = std::max(slots, s.predictions.size());
+  VideoConfig config;
+  config.frame_height = first.height;
+  config.frame_width = first.width;
+  config.scale = std::max(1, scene_size / std::max(1, first.height) / 2);
+  config.max_predicted = int(std::min<size_t>(slots, 3));
+  config.scene_height = config.scene_width = scene_size;
+  config.fps = episode.control_dt > 0 ? std::min(30.0, 1.0 / episode.control_dt) : 10;
+  VideoWriter video(path, config);
+  auto renderer = Renderer::Create({gl});
+  auto env = Env::Create(model);
+  Image scene;
+  for (const LiveStep& s : episode.steps) {
+    env->SetState(s.state);
+    renderer->RenderFree(*env, camera, scene_size, scene_size, &scene);
+    std::vector<std::pair<int, Image>> predicted;
+    for (const LivePrediction& p : s.predictions) {
+      if (int(predicted.size()) < config.max_predicted) predicted.emplace_back(p.horizon, p.rgb);
+    }
+    video.Add(s.camera, predicted, Caption(episode, s), &scene);
+  }
+  video.Close();
+}
+
+}  // namespace padbench
