@@ -147,8 +147,7 @@ LiveSession::LiveSession(const LiveConfig& config, bool paused) : config_(config
   FindTask(config.task);  // an unknown task is the caller's error, reported now
   published_.status = "starting";
   published_.version = 0;
-  pending_ = std::make_unique<Request>(Request{Mode::kRun, config, {}, config.first_episode, 0});
-  worker_ = std::thread([this] { Worker(); });
+  worker_ = std::thread([this, run = Request{Mode::kRun, config, {}, config.first_episode, 0}] { Worker(run); });
 }
 
 LiveSession::~LiveSession() {
@@ -184,7 +183,13 @@ void LiveSession::Replay(LiveReplay replay) {
   Post(Mode::kReplay, config_, std::move(replay), 0, 0);
 }
 
-void LiveSession::RunEpisodeAgain(int index, uint64_t seed) { Post(Mode::kEpisode, config_, {}, index, seed); }
+void LiveSession::RunEpisodeAgain(const std::string& task, const std::string& policy, int index, uint64_t seed) {
+  FindTask(task);
+  LiveConfig config = config_;
+  config.task = task;
+  config.policy = policy;
+  Post(Mode::kEpisode, std::move(config), {}, index, seed);
+}
 
 void LiveSession::Restart() {
   std::lock_guard lock(mu_);
@@ -255,38 +260,26 @@ void LiveSession::Gate() {
   if (!interrupt_ && paused_) --step_allowance_;
 }
 
-void LiveSession::Worker() {
+void LiveSession::Worker(Request run) {
   std::unique_ptr<Renderer> renderer;
   std::unique_ptr<Policy> policy;
   std::string policy_spec;
   std::unique_ptr<TaskEnv> env;
   bool fresh_policy = true;
-  Request current;
-  bool idle = true;  // nothing to run until a request arrives (after an error or a one-off episode)
-  int index = 0;
-
-  auto fail = [&](const std::string& message) {
-    Publish([&] {
-      published_.error = message;
-      published_.status = "error: " + message;
-    });
-    idle = true;
-  };
+  Request current = run;  // `run` is the configuration's run; `current` may be a one-off episode
+  bool have_work = true;  // false after an error, until a new request arrives
 
   while (true) {
-    // Take a new request, or wait for one while idle.
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return quit_ || pending_ || !idle; });
+      cv_.wait(lock, [&] { return quit_ || pending_ || have_work; });
       if (quit_) return;
       if (pending_) {
-        const bool new_config = pending_->mode == Mode::kRun;
         current = std::move(*pending_);
         pending_.reset();
-        idle = false;
-        interrupt_ = false;
-        index = current.index;
-        if (new_config) {
+        have_work = true;
+        if (current.mode == Mode::kRun) {
+          run = current;
           published_.finished.clear();
           ++configuration_;
         }
@@ -319,9 +312,10 @@ void LiveSession::Worker() {
           env->config().image_size != policy->Inputs().image_size) {
         env = MakeTaskEnv(FindTask(task_name), *policy, renderer.get());
       }
-      const uint64_t seed = replay                            ? current.replay.seed
+      const int index = replay ? 0 : current.index;
+      const uint64_t seed = replay                           ? current.replay.seed
                             : current.mode == Mode::kEpisode ? current.seed
-                                                              : EpisodeSeed(current.config.seed, task_name, index);
+                                                             : EpisodeSeed(current.config.seed, task_name, index);
 
       Observer observer(*this, *env);
       policy->SetDenoiseCallback([&observer](const DenoiseSample& s) { observer.denoising().push_back(s); });
@@ -329,7 +323,7 @@ void LiveSession::Worker() {
       episode.id = next_episode_id_++;
       episode.task = task_name;
       episode.policy = spec;
-      episode.index = replay ? 0 : index;
+      episode.index = index;
       episode.seed = seed;
       episode.max_steps = env->task().MaxSteps();
       episode.control_dt = env->env().config().frame_skip * env->env().model().opt.timestep;
@@ -342,27 +336,30 @@ void LiveSession::Worker() {
       if (rec.failure == "interrupted") continue;  // a new request, a restart or quit
       const std::string outcome = rec.success ? fmt::format("success in {} steps", rec.steps_to_success)
                                               : fmt::format("{} after {} steps", rec.failure, rec.length);
+      const bool one_off = current.mode != Mode::kRun;
       Publish([&] {
         LiveEpisode& e = published_.episode;
         e.finished = true;
         e.record = rec;
-        if (current.mode == Mode::kRun) published_.finished.push_back(rec);
-        published_.status = fmt::format("{} on {} #{}: {}", spec, task_name, rec.index, outcome);
+        if (!one_off) published_.finished.push_back(rec);
+        if (one_off) paused_ = true;  // stay on it, ready to scrub
+        published_.status = fmt::format("{} on {} #{}: {}", spec, task_name, index, outcome);
       });
-      if (current.mode == Mode::kRun) {
-        ++index;
-        // Hold the last frame a moment at viewing speeds before the next episode.
-        std::unique_lock lock(mu_);
-        if (speed_ > 0) cv_.wait_for(lock, std::chrono::milliseconds(600), [&] { return interrupt_.load(); });
-        if (!interrupt_) cv_.wait(lock, [&] { return interrupt_ || !paused_ || step_allowance_ > 0; });
+      if (one_off) {
+        current = run;  // Play goes on with the configuration's run
       } else {
-        idle = true;  // one-off episodes end paused, ready to scrub
-        std::lock_guard lock(mu_);
-        paused_ = true;
-        ++published_.version;
+        current.index = ++run.index;
       }
+      // Hold the last frame a moment at viewing speeds, and while paused, before the next episode.
+      std::unique_lock lock(mu_);
+      if (speed_ > 0) cv_.wait_for(lock, std::chrono::milliseconds(600), [&] { return interrupt_.load(); });
+      cv_.wait(lock, [&] { return interrupt_ || !paused_ || step_allowance_ > 0; });
     } catch (const std::exception& e) {
-      fail(e.what());
+      Publish([&] {
+        published_.error = e.what();
+        published_.status = fmt::format("error: {}", e.what());
+      });
+      have_work = false;
     }
   }
 }

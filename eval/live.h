@@ -108,11 +108,12 @@ class LiveSession {
 
   // Abandons the current episode and starts over with a new configuration (clears the tally).
   void Configure(const LiveConfig& config);
-  // Plays a recorded episode once (unpausing), then pauses; the configuration's tally is kept.
+  // Plays a recorded episode (unpausing), then pauses on it, as RunEpisodeAgain does.
   void Replay(LiveReplay replay);
-  // Runs one episode of the current configuration with an exact seed and index (an eval run's
-  // episode: same policy spec, task and seed give the same episode), unpausing, then pauses.
-  void RunEpisodeAgain(int index, uint64_t seed);
+  // Runs one episode with an exact seed and index (an eval run's episode: the same policy spec,
+  // task and seed give the same episode), unpausing, then pauses on it; Play then goes on with
+  // the configuration's run. Throws padbench::Error on an unknown task.
+  void RunEpisodeAgain(const std::string& task, const std::string& policy, int index, uint64_t seed);
   void Play();
   void Pause();
   // While paused: one more control step (an Act call when the chunk is used up).
@@ -131,7 +132,7 @@ class LiveSession {
   enum class Mode { kRun, kEpisode, kReplay };
   struct Request;
   class Observer;
-  void Worker();
+  void Worker(Request run);
   void Post(Mode mode, LiveConfig config, LiveReplay replay, int index, uint64_t seed);
   // Blocks the worker between control steps while paused (and to keep `speed`).
   void Gate();

@@ -84,7 +84,7 @@ TEST_CASE("live: episodes are published step by step and match the engine's epis
   CHECK(direct.length == rec.length);
 
   // A one-off run of that episode ends paused with every step published, in order.
-  session.RunEpisodeAgain(0, rec.seed);
+  session.RunEpisodeAgain("reach", "expert", 0, rec.seed);
   WaitFor(session, view, [&](const LiveView& v) { return v.episode.finished && v.paused && v.episode.seed == rec.seed; });
   const LiveEpisode& e = view.episode;
   REQUIRE(int(e.steps.size()) == rec.length + 1);
@@ -152,7 +152,7 @@ TEST_CASE("live: predicted frames are scored when they arrive and denoising samp
 TEST_CASE("live: a recorded action sequence replays to the same states", "[live]") {
   LiveSession session(Fast("push", "expert"), /*paused=*/true);
   session.SetSpeed(0);
-  session.RunEpisodeAgain(0, 11);
+  session.RunEpisodeAgain("push", "expert", 0, 11);
   LiveView view;
   WaitFor(session, view, [](const LiveView& v) { return v.episode.finished && v.episode.seed == 11; });
   const LiveEpisode recorded = view.episode;
@@ -166,6 +166,9 @@ TEST_CASE("live: a recorded action sequence replays to the same states", "[live]
   CHECK(view.episode.steps.back().state.qpos == recorded.steps.back().state.qpos);
   CHECK(view.paused);
   CHECK_THROWS_AS(session.Replay(LiveReplay{"push", 1, {}, "empty"}), Error);
+  // Play goes back to the configuration's run.
+  session.Play();
+  WaitFor(session, view, [](const LiveView& v) { return v.episode.policy == "expert" && !v.paused; });
 }
 
 TEST_CASE("live: bad input is a clear error, before or after the worker starts", "[live]") {
