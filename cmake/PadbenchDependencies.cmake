@@ -11,6 +11,10 @@ find_package(HDF5 REQUIRED COMPONENTS C CXX)
 find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs videoio)
 find_package(Threads REQUIRED)
 find_package(Torch REQUIRED)  # ${TORCH_LIBRARIES}; only policies/ links it, privately
+if(PADBENCH_BUILD_VIEWER)
+  pkg_check_modules(IMGUI REQUIRED IMPORTED_TARGET imgui)  # static libimgui.a with the GLFW + OpenGL3 backends
+  find_package(glfw3 REQUIRED)
+endif()
 if(PADBENCH_BUILD_TESTS)
   find_package(Catch2 REQUIRED)
   include(Catch)

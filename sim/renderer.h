@@ -20,10 +20,10 @@ class Env;
 // A free camera orbiting `lookat` (MuJoCo's mjCAMERA_FREE): the viewer's scene view and
 // recorded scene panels. The default frames the table from the front-left corner.
 struct FreeCamera {
-  double lookat[3] = {0.0, 0.5, 0.12};
-  double distance = 1.55;
-  double azimuth = 130;   // degrees
-  double elevation = -28; // degrees
+  double lookat[3] = {0.0, 0.45, 0.15};
+  double distance = 2.1;
+  double azimuth = 125;   // degrees
+  double elevation = -30; // degrees
 };
 
 // Owns a GL context (current on the creating thread) and MuJoCo's render state.

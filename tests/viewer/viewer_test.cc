@@ -1,0 +1,69 @@
+// The viewer as a user meets it, headless: under Xvfb it renders frames of a running episode
+// and saves a screenshot that must show the scene, not a blank window.
+#include <cstdlib>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include "sim/image_io.h"
+#include "tests/test_util.h"
+
+namespace padbench {
+namespace {
+
+int Run(const std::string& command) { return std::system(command.c_str()); }
+
+// The share of pixels in a rectangle that look like the lit table top (tan: red > green > blue).
+double TanShare(const Image& image, int x0, int y0, int x1, int y1) {
+  int tan = 0;
+  for (int y = y0; y < y1; ++y) {
+    for (int x = x0; x < x1; ++x) {
+      const uint8_t* p = &image.pixels[(size_t(y) * image.width + x) * 3];
+      tan += p[0] > 150 && p[0] > p[1] + 15 && p[1] > p[2] + 15;
+    }
+  }
+  return double(tan) / ((x1 - x0) * (y1 - y0));
+}
+
+TEST_CASE("viewer: a headless run under Xvfb saves a screenshot that shows the scene and the panels",
+          "[viewer][xvfb]") {
+  testing::TempPath dir;
+  const std::string png = dir.str() + "/shot.png";
+  const std::string command =
+      fmt::format("{} -a -s '-screen 0 1280x800x24' {} --task drawer-open --policy expert --speed 0 --size 1200 "
+                  "--frames 40 --screenshot {} --record --out {}",
+                  PADBENCH_XVFB_RUN, PADBENCH_VIEWER, png, dir.str());
+  REQUIRE(Run(command) == 0);
+  const Image shot = ReadPng(png);
+  REQUIRE(shot.width == 1200);
+  REQUIRE(shot.height == 720);
+  // The scene fills the left part (the panels take the right 520 px): the table is in view...
+  const double table = TanShare(shot, 0, 0, 1200 - 520, 720 - 64);
+  INFO("table share " << table);
+  CHECK(table > 0.10);
+  CHECK(table < 0.90);
+  // ...and the panel column is drawn (not the clear colour everywhere): some bright text pixels.
+  int bright = 0;
+  for (int y = 0; y < 720; ++y) {
+    for (int x = 1200 - 520; x < 1200; ++x) bright += shot.pixels[(size_t(y) * 1200 + x) * 3 + 1] > 180;
+  }
+  CHECK(bright > 500);
+  // --record wrote the episode beside it.
+  CHECK(Run(fmt::format("ls {}/videos/expert/drawer-open_*.mp4 > /dev/null", dir.str())) == 0);
+}
+
+TEST_CASE("viewer: bad input fails before a window opens, with a clear message", "[viewer]") {
+  testing::TempPath dir;
+  const std::string log = dir.str() + ".log";
+  CHECK(Run(fmt::format("{} --task fly > {} 2>&1", PADBENCH_VIEWER, log)) != 0);
+  CHECK(Run(fmt::format("grep -q \"unknown task 'fly'\" {}", log)) == 0);
+  CHECK(Run(fmt::format("{} --policy wizard > {} 2>&1", PADBENCH_VIEWER, log)) != 0);
+  CHECK(Run(fmt::format("grep -q \"unknown policy 'wizard'\" {}", log)) == 0);
+  CHECK(Run(fmt::format("{} --help > {} 2>&1", PADBENCH_VIEWER, log)) == 0);
+  CHECK(Run(fmt::format("grep -q -- '--screenshot' {}", log)) == 0);
+  std::remove(log.c_str());
+}
+
+}  // namespace
+}  // namespace padbench

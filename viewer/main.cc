@@ -1,0 +1,137 @@
+// padbench-viewer: watch a policy act in a task, live (GLFW + Dear ImGui + OpenGL 3).
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <GLFW/glfw3.h>
+#include <fmt/format.h>
+#include <imgui.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+
+#include "policies/registry.h"
+#include "sim/env.h"
+#include "sim/error.h"
+#include "tasks/registry.h"
+#include "viewer/app.h"
+
+namespace {
+
+void GlfwError(int code, const char* message) { std::fprintf(stderr, "glfw error %d: %s\n", code, message); }
+
+int Run(int argc, char** argv) {
+  padbench::viewer::ViewerOptions options;
+  options.live.task = "drawer-open";
+  options.live.policy = "expert";
+  std::string screenshot, gl = "auto";
+  int frames = 0, width = 1600, height = 960, seed = 0;
+  std::string policies = "policies:";
+  for (const auto& [name, help] : padbench::PolicyNames()) policies += fmt::format("\n  {:<24} {}", name, help);
+
+  CLI::App cli("padbench-viewer: watch a policy act in a task: the 3-D scene (drag: left rotates, right pans, "
+               "scroll zooms), the policy's camera, its predicted frames and denoising steps, actions, latency "
+               "and success. Keys: space play/pause, right arrow step, backspace restart.",
+               "padbench-viewer");
+  cli.footer(policies);
+  cli.add_option("--task", options.live.task, "task to run (see `padbench tasks`)")->capture_default_str();
+  cli.add_option("--policy", options.live.policy, "policy spec: name or name=checkpoint")->capture_default_str();
+  cli.add_option("--seed", seed, "base seed; episode i uses the seed `padbench eval --seed` gives it")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cli.add_option("--episode", options.live.first_episode, "index of the first episode")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cli.add_flag("--paused", options.paused, "start paused (step with the right arrow)");
+  cli.add_option("--speed", options.speed, "simulated time per wall-clock time; 0 = as fast as possible")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cli.add_option("--eval-run", options.eval_dir, "an eval output folder whose episodes to list (and run again)");
+  cli.add_option("--dataset", options.dataset, "an HDF5 dataset whose first episode to replay");
+  cli.add_option("--out", options.out_dir, "folder for recordings and screenshots")->capture_default_str();
+  cli.add_option("--threads", options.live.torch_threads, "LibTorch threads for the policy")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cli.add_option("--gl", gl, "offscreen GL backend of the episode worker: auto, egl, osmesa")->capture_default_str();
+  cli.add_option("--size", width, "window width in pixels (height follows at 5:3)")->capture_default_str()
+      ->check(CLI::Range(640, 7680));
+  cli.add_option("--screenshot", screenshot, "headless check: render --frames frames, save this PNG, exit");
+  cli.add_option("--frames", frames, "frames to render before --screenshot")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  bool record = false;
+  cli.add_flag("--record", record, "with --screenshot: also record the shown episode (mp4 + png in --out), "
+                                   "as the Record button does");
+  CLI11_PARSE(cli, argc, argv);
+  options.live.seed = uint64_t(seed);
+  options.live.gl = padbench::ParseGlBackend(gl);
+  height = width * 3 / 5;
+  if (!screenshot.empty() && frames == 0) frames = 120;
+
+  padbench::InstallMujocoHandlers();
+  padbench::FindTask(options.live.task);  // a clear error before a window opens
+  padbench::ParsePolicySpec(options.live.policy);
+
+  glfwSetErrorCallback(GlfwError);
+  if (!glfwInit()) throw padbench::Error("cannot initialise GLFW (no display? run under xvfb-run for headless use)");
+  glfwWindowHint(GLFW_SAMPLES, 4);
+  GLFWwindow* window = glfwCreateWindow(width, height, "padbench viewer", nullptr, nullptr);
+  if (!window) {
+    glfwTerminate();
+    throw padbench::Error("cannot open a window with an OpenGL context");
+  }
+  glfwMakeContextCurrent(window);
+  glfwSwapInterval(screenshot.empty() ? 1 : 0);
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGui::GetIO().IniFilename = nullptr;  // no imgui.ini written into the working folder
+  ImGui::StyleColorsDark();
+  ImGui_ImplGlfw_InitForOpenGL(window, true);
+  ImGui_ImplOpenGL3_Init("#version 130");
+
+  int status = 0;
+  {
+    padbench::viewer::App app(options);
+    for (int frame = 0; !glfwWindowShouldClose(window); ++frame) {
+      glfwPollEvents();
+      int fb_w = 0, fb_h = 0, win_w = 0, win_h = 0;
+      glfwGetFramebufferSize(window, &fb_w, &fb_h);
+      glfwGetWindowSize(window, &win_w, &win_h);
+      ImGui_ImplOpenGL3_NewFrame();
+      ImGui_ImplGlfw_NewFrame();
+      ImGui::NewFrame();
+      const bool last = !screenshot.empty() && frame + 1 >= frames;
+      if (last) app.RequestScreenshot(screenshot);
+      app.Frame(fb_w, fb_h, win_w > 0 ? float(fb_w) / float(win_w) : 1.f);
+      if (last && record) app.Record();
+      ImGui::Render();
+      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+      app.AfterRender(fb_w, fb_h);
+      glfwSwapBuffers(window);
+      if (last) {
+        // The headless check fails when the session could not run (a bad checkpoint, ...).
+        const padbench::LiveView& view = app.view();
+        std::printf("%s: %d frames; %s; %zu steps shown\n", screenshot.c_str(), frames, view.status.c_str(),
+                    view.episode.steps.size());
+        if (record) std::printf("%s\n", app.FinishRecording().c_str());
+        if (!view.error.empty()) {
+          std::fprintf(stderr, "error: %s\n", view.error.c_str());
+          status = 1;
+        }
+        break;
+      }
+    }
+  }
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  glfwDestroyWindow(window);
+  glfwTerminate();
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
