@@ -171,7 +171,7 @@ void App::HandleSceneMouse(float x, float y, float width, float height, float sc
   const float dx = io.MouseDelta.x * scale, dy = io.MouseDelta.y * scale;
   if (!inside || (dx == 0 && dy == 0)) return;
   if (ImGui::IsMouseDown(ImGuiMouseButton_Left)) {
-    scene_.Move(SceneView::Drag::kRotate, dx, dy);
+    scene_.Move(io.KeyShift ? SceneView::Drag::kRotateHorizontal : SceneView::Drag::kRotate, dx, dy);
   } else if (ImGui::IsMouseDown(ImGuiMouseButton_Right)) {
     scene_.Move(io.KeyShift ? SceneView::Drag::kPanHorizontal : SceneView::Drag::kPan, dx, dy);
   } else if (ImGui::IsMouseDown(ImGuiMouseButton_Middle)) {
@@ -341,7 +341,11 @@ void App::DenoisingPanel() {
   if (!act || act->denoising.empty()) return;
   if (!ImGui::CollapsingHeader("Denoising", ImGuiTreeNodeFlags_DefaultOpen)) return;
   const int total = int(act->denoising.size());
-  ImGui::TextColored(kDim, "Act at t=%d (%.0f ms): predicted frame and chunk while denoising", act->step, act->ms);
+  ImGui::PushTextWrapPos();
+  ImGui::TextColored(kDim, "Act at t=%d (%.0f ms), denoising step k of %d: %s", act->step, act->ms,
+                     act->denoising.front().total_steps,
+                     act->denoising.front().frames.empty() ? "action chunk" : "first predicted frame, action chunk");
+  ImGui::PopTextWrapPos();
   // Up to five samples: evenly spaced, always including the first and the last.
   const int shown = std::min(total, 5);
   const float cell = (kPanelWidth - 30) / 5 - 6;
@@ -350,7 +354,7 @@ void App::DenoisingPanel() {
     const DenoiseSample& d = act->denoising[i];
     if (k) ImGui::SameLine();
     ImGui::BeginGroup();
-    const std::string label = fmt::format("{}/{}", d.step, d.total_steps);
+    const std::string label = fmt::format("k={}", d.step);
     if (!d.frames.empty()) {
       LabelledImage(textures_, fmt::format("denoise{}", k), Tag(view_.episode.id, act->step, 16 + i), d.frames.front().rgb,
                     cell, label);

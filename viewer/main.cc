@@ -1,4 +1,5 @@
 // padbench-viewer: watch a policy act in a task, live (GLFW + Dear ImGui + OpenGL 3).
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -87,8 +88,15 @@ int Run(int argc, char** argv) {
   int status = 0;
   {
     padbench::viewer::App app(options);
+    const auto start = std::chrono::steady_clock::now();
     for (int frame = 0; !glfwWindowShouldClose(window); ++frame) {
-      glfwPollEvents();
+      // Interactive: wake on input or after a frame's time (no busy loop when nothing happens);
+      // headless: as fast as it renders.
+      if (screenshot.empty()) {
+        glfwWaitEventsTimeout(1.0 / 60);
+      } else {
+        glfwPollEvents();
+      }
       int fb_w = 0, fb_h = 0, win_w = 0, win_h = 0;
       glfwGetFramebufferSize(window, &fb_w, &fb_h);
       glfwGetWindowSize(window, &win_w, &win_h);
@@ -106,8 +114,9 @@ int Run(int argc, char** argv) {
       if (last) {
         // The headless check fails when the session could not run (a bad checkpoint, ...).
         const padbench::LiveView& view = app.view();
-        std::printf("%s: %d frames; %s; %zu steps shown\n", screenshot.c_str(), frames, view.status.c_str(),
-                    view.episode.steps.size());
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::printf("%s: %d frames in %.1f s (%.0f fps); %s; %zu steps shown\n", screenshot.c_str(), frames, seconds,
+                    frames / seconds, view.status.c_str(), view.episode.steps.size());
         if (record) std::printf("%s\n", app.FinishRecording().c_str());
         if (!view.error.empty()) {
           std::fprintf(stderr, "error: %s\n", view.error.c_str());

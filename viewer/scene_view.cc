@@ -36,10 +36,11 @@ void SceneView::Draw(const ModelPtr& model, const SimState& state, int x, int y,
 
 void SceneView::Move(Drag drag, double dx, double dy) {
   if (!model_) return;
-  const mjtMouse action = drag == Drag::kRotate          ? mjMOUSE_ROTATE_V
-                          : drag == Drag::kPan           ? mjMOUSE_MOVE_V
-                          : drag == Drag::kPanHorizontal ? mjMOUSE_MOVE_H
-                                                         : mjMOUSE_ZOOM;
+  const mjtMouse action = drag == Drag::kRotate             ? mjMOUSE_ROTATE_V
+                          : drag == Drag::kRotateHorizontal ? mjMOUSE_ROTATE_H
+                          : drag == Drag::kPan              ? mjMOUSE_MOVE_V
+                          : drag == Drag::kPanHorizontal    ? mjMOUSE_MOVE_H
+                                                            : mjMOUSE_ZOOM;
   mjv_moveCamera(model_.get(), action, dx / height_, dy / height_, &scene_, &camera_);
 }
 

@@ -23,9 +23,9 @@ class SceneView {
   // A new model rebuilds MuJoCo's scene and GPU context (once per task switch).
   void Draw(const ModelPtr& model, const SimState& state, int x, int y, int width, int height);
 
-  // Mouse motion (pixels) while dragging inside the view: left rotates, right pans (shift:
-  // horizontal plane), middle or scroll zooms.
-  enum class Drag { kRotate, kPan, kPanHorizontal, kZoom };
+  // Mouse motion (pixels) while dragging inside the view, as in MuJoCo's simulate: left rotates,
+  // right pans, middle zooms (shift: rotate about / pan in the horizontal plane).
+  enum class Drag { kRotate, kRotateHorizontal, kPan, kPanHorizontal, kZoom };
   void Move(Drag drag, double dx, double dy);
   void Scroll(double amount);
 
