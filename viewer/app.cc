@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <imgui.h>
@@ -78,8 +79,10 @@ App::App(const ViewerOptions& options) : options_(options) {
   seed_ = int(options.live.seed);
   CopyString(eval_dir_, sizeof(eval_dir_), options.eval_dir);
   CopyString(dataset_path_, sizeof(dataset_path_), options.dataset);
+  // Given on the command line, these fail loudly (in the window they only report).
   if (!options.eval_dir.empty()) OpenEvalRun(options.eval_dir);
-  if (!options.dataset.empty()) OpenDataset(options.dataset);
+  if (options.eval_episode >= 0) RunEvalEpisode(options.eval_episode);
+  if (!options.dataset.empty()) OpenDataset(options.dataset, options.dataset_episode);
 }
 
 App::~App() {
@@ -456,7 +459,7 @@ void App::RecordPanel() {
   ImGui::Separator();
   ImGui::InputText("eval run", eval_dir_, sizeof(eval_dir_));
   ImGui::SameLine();
-  if (ImGui::Button("List")) OpenEvalRun(eval_dir_);
+  if (ImGui::Button("List")) Try([&] { OpenEvalRun(eval_dir_); });
   if (!eval_episodes_.empty() &&
       ImGui::BeginTable("episodes", 5, ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV,
                         {0, 130})) {
@@ -473,9 +476,7 @@ void App::RecordPanel() {
       const std::string name = std::filesystem::path(r.policy).filename().string();
       if (ImGui::Selectable(fmt::format("{}##ep{}", r.policy.size() > 40 ? name : r.policy, i).c_str(), false,
                             ImGuiSelectableFlags_SpanAllColumns)) {
-        session_->RunEpisodeAgain(r.task, r.policy, r.index, r.seed);
-        follow_ = true;
-        Message(fmt::format("running {} on {} #{} again (seed {})", r.policy, r.task, r.index, r.seed));
+        Try([&] { RunEvalEpisode(int(i)); });
       }
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(r.task.c_str());
@@ -492,12 +493,12 @@ void App::RecordPanel() {
   ImGui::Separator();
   ImGui::InputText("dataset", dataset_path_, sizeof(dataset_path_));
   ImGui::SameLine();
-  if (ImGui::Button("Open")) OpenDataset(dataset_path_);
+  if (ImGui::Button("Open")) Try([&] { OpenDataset(dataset_path_, 0); });
   if (dataset_episodes_ > 0) {
     ImGui::SetNextItemWidth(200);
     ImGui::SliderInt("episode", &dataset_episode_, 0, dataset_episodes_ - 1);
     ImGui::SameLine();
-    if (ImGui::Button("Replay")) OpenDataset(dataset_path_);
+    if (ImGui::Button("Replay")) Try([&] { OpenDataset(dataset_path_, dataset_episode_); });
   }
 }
 
@@ -528,33 +529,48 @@ void App::Record() {
 }
 
 void App::OpenEvalRun(const std::string& dir) {
-  try {
-    const std::string path = dir + "/episodes.jsonl";
-    if (!std::filesystem::exists(path)) throw Error(fmt::format("{} not found (is {} an eval run?)", path, dir));
-    eval_episodes_ = ReadEpisodesJsonl(path);
-    Message(fmt::format("{}: {} episodes; click one to run it again (same policy, task and seed)", dir,
-                        eval_episodes_.size()));
-  } catch (const std::exception& e) {
-    eval_episodes_.clear();
-    Message(e.what());
-  }
+  const std::string path = dir + "/episodes.jsonl";
+  if (!std::filesystem::exists(path)) throw Error(fmt::format("{} not found (is {} an eval run?)", path, dir));
+  eval_episodes_ = ReadEpisodesJsonl(path);
+  // Finished order depends on the workers; list them by policy, task and index.
+  std::stable_sort(eval_episodes_.begin(), eval_episodes_.end(), [](const EpisodeRecord& a, const EpisodeRecord& b) {
+    return std::tie(a.policy, a.task, a.index) < std::tie(b.policy, b.task, b.index);
+  });
+  Message(fmt::format("{}: {} episodes; click one to run it again (same policy, task and seed)", dir,
+                      eval_episodes_.size()));
 }
 
-void App::OpenDataset(const std::string& path) {
+void App::RunEvalEpisode(int row) {
+  if (row < 0 || row >= int(eval_episodes_.size())) {
+    throw Error(fmt::format("eval episode {} does not exist; the run lists {}", row, eval_episodes_.size()));
+  }
+  const EpisodeRecord& r = eval_episodes_[row];
+  session_->RunEpisodeAgain(r.task, r.policy, r.index, r.seed);
+  follow_ = true;
+  Message(fmt::format("running {} on {} #{} again (seed {})", r.policy, r.task, r.index, r.seed));
+}
+
+void App::OpenDataset(const std::string& path, int episode) {
+  auto reader = DatasetReader::Open(path);
+  dataset_episodes_ = reader->NumEpisodes();
+  if (episode < 0 || episode >= dataset_episodes_) {
+    throw Error(fmt::format("{} has {} episodes; there is no episode {}", path, dataset_episodes_, episode));
+  }
+  dataset_episode_ = episode;
+  if (!reader->HasActions()) throw Error(fmt::format("{} is an action-free video set: nothing to replay", path));
+  const EpisodeData ep = reader->Read(episode);
+  LiveReplay replay{ep.task, ep.seed, {}, fmt::format("{}#{}", std::filesystem::path(path).filename().string(), episode)};
+  for (int t = 0; t < ep.length; ++t) {
+    replay.actions.push_back({ep.actions[4 * t], ep.actions[4 * t + 1], ep.actions[4 * t + 2], ep.actions[4 * t + 3]});
+  }
+  session_->Replay(std::move(replay));
+  follow_ = true;
+  Message(fmt::format("replaying {} episode {} ({}, seed {}, {} actions)", path, episode, ep.task, ep.seed, ep.length));
+}
+
+void App::Try(const std::function<void()>& action) {
   try {
-    auto reader = DatasetReader::Open(path);
-    dataset_episodes_ = reader->NumEpisodes();
-    dataset_episode_ = std::clamp(dataset_episode_, 0, std::max(0, dataset_episodes_ - 1));
-    if (!reader->HasActions()) throw Error(fmt::format("{} is an action-free video set: nothing to replay", path));
-    const EpisodeData ep = reader->Read(dataset_episode_);
-    LiveReplay replay{ep.task, ep.seed, {}, fmt::format("{}#{}", std::filesystem::path(path).filename().string(), dataset_episode_)};
-    for (int t = 0; t < ep.length; ++t) {
-      replay.actions.push_back({ep.actions[4 * t], ep.actions[4 * t + 1], ep.actions[4 * t + 2], ep.actions[4 * t + 3]});
-    }
-    session_->Replay(std::move(replay));
-    follow_ = true;
-    Message(fmt::format("replaying {} episode {} ({}, seed {}, {} actions)", path, dataset_episode_, ep.task, ep.seed,
-                        ep.length));
+    action();
   } catch (const std::exception& e) {
     Message(e.what());
   }

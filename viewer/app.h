@@ -2,6 +2,7 @@
 // eval's LiveSession: it draws what the session publishes and never runs the episode itself.
 #pragma once
 
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
@@ -19,13 +20,16 @@ struct ViewerOptions {
   bool paused = false;
   double speed = 1;                    // 1 = real time, 0 = as fast as possible
   std::string out_dir = "out/viewer";  // recordings and screenshots
-  std::string eval_dir;                // an eval run to list at start (optional)
-  std::string dataset;                 // a dataset to open at start (optional)
+  std::string eval_dir;                // an eval run to list at start (optional)...
+  int eval_episode = -1;               // ...and the row of its episodes.jsonl to run again at start
+  std::string dataset;                 // a dataset whose episode to replay at start (optional)
+  int dataset_episode = 0;
 };
 
 class App {
  public:
-  // Throws padbench::Error on an unknown task (the session starts at once).
+  // Throws padbench::Error on an unknown task (the session starts at once), or an eval run or
+  // dataset episode in the options that cannot be opened.
   explicit App(const ViewerOptions& options);
   ~App();
 
@@ -60,8 +64,11 @@ class App {
   // ---- helpers ----
   int ShownStep() const;                    // the step drawn (live: the newest)
   const LiveAct* ActAt(int step) const;     // the newest Act call at or before `step`
+  // These throw padbench::Error on bad input; buttons call them through Try, which reports it.
   void OpenEvalRun(const std::string& dir);
-  void OpenDataset(const std::string& path);
+  void RunEvalEpisode(int row);
+  void OpenDataset(const std::string& path, int episode);
+  void Try(const std::function<void()>& action);
   void Message(const std::string& text) { message_ = text; }
 
   ViewerOptions options_;

@@ -25,7 +25,7 @@ int Run(int argc, char** argv) {
   options.live.task = "drawer-open";
   options.live.policy = "expert";
   std::string screenshot, gl = "auto";
-  int frames = 0, width = 1600, height = 960, seed = 0;
+  int frames = 120, width = 1600, height = 960, seed = 0;
   std::string policies = "policies:";
   for (const auto& [name, help] : padbench::PolicyNames()) policies += fmt::format("\n  {:<24} {}", name, help);
 
@@ -43,8 +43,12 @@ int Run(int argc, char** argv) {
   cli.add_flag("--paused", options.paused, "start paused (step with the right arrow)");
   cli.add_option("--speed", options.speed, "simulated time per wall-clock time; 0 = as fast as possible")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cli.add_option("--eval-run", options.eval_dir, "an eval output folder whose episodes to list (and run again)");
-  cli.add_option("--dataset", options.dataset, "an HDF5 dataset whose first episode to replay");
+  CLI::Option* eval_run = cli.add_option("--eval-run", options.eval_dir, "an eval output folder whose episodes to list (click one to run it again)");
+  cli.add_option("--eval-episode", options.eval_episode, "with --eval-run: run this row of its episode list (sorted by policy, task, index) again at start")
+      ->check(CLI::NonNegativeNumber)->needs(eval_run);
+  CLI::Option* dataset = cli.add_option("--dataset", options.dataset, "an HDF5 dataset; replays --dataset-episode at start");
+  cli.add_option("--dataset-episode", options.dataset_episode, "episode of --dataset to replay")->capture_default_str()
+      ->check(CLI::NonNegativeNumber)->needs(dataset);
   cli.add_option("--out", options.out_dir, "folder for recordings and screenshots")->capture_default_str();
   cli.add_option("--threads", options.live.torch_threads, "LibTorch threads for the policy")->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -53,7 +57,7 @@ int Run(int argc, char** argv) {
       ->check(CLI::Range(640, 7680));
   cli.add_option("--screenshot", screenshot, "headless check: render --frames frames, save this PNG, exit");
   cli.add_option("--frames", frames, "frames to render before --screenshot")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::PositiveNumber);
   bool record = false;
   cli.add_flag("--record", record, "with --screenshot: also record the shown episode (mp4 + png in --out), "
                                    "as the Record button does");
@@ -61,7 +65,6 @@ int Run(int argc, char** argv) {
   options.live.seed = uint64_t(seed);
   options.live.gl = padbench::ParseGlBackend(gl);
   height = width * 3 / 5;
-  if (!screenshot.empty() && frames == 0) frames = 120;
 
   padbench::InstallMujocoHandlers();
   padbench::FindTask(options.live.task);  // a clear error before a window opens
@@ -140,7 +143,7 @@ int main(int argc, char** argv) {
   try {
     return Run(argc, argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
+    std::fprintf(stderr, "padbench-viewer: error: %s\n", e.what());
+    return 2;
   }
 }
