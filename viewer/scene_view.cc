@@ -45,7 +45,8 @@ void SceneView::Move(Drag drag, double dx, double dy) {
 }
 
 void SceneView::Scroll(double amount) {
-  if (model_) mjv_moveCamera(model_.get(), mjMOUSE_ZOOM, 0, -0.05 * amount, &scene_, &camera_);
+  // Wheel forward (amount > 0) zooms in.
+  if (model_) mjv_moveCamera(model_.get(), mjMOUSE_ZOOM, 0, 0.05 * amount, &scene_, &camera_);
 }
 
 FreeCamera SceneView::camera() const {
