@@ -262,10 +262,10 @@ void LiveSession::Gate() {
 
 void LiveSession::Worker(Request run) {
   std::unique_ptr<Renderer> renderer;
-  std::unique_ptr<Policy> policy;
-  std::string policy_spec;
+  std::unique_ptr<Policy> loaded;  // the configuration's policy, kept across episodes
+  std::string loaded_spec;
   std::unique_ptr<TaskEnv> env;
-  bool fresh_policy = true;
+  bool fresh_policy = true;         // its next Act is its first (latency warm-up)
   Request current = run;  // `run` is the configuration's run; `current` may be a one-off episode
   bool have_work = true;  // false after an error, until a new request arrives
 
@@ -295,18 +295,19 @@ void LiveSession::Worker(Request run) {
       }
       const bool replay = current.mode == Mode::kReplay;
       const std::string spec = replay ? current.replay.label : current.config.policy;
+      // A replay plays its own actions and leaves the loaded policy for the run that follows.
+      std::unique_ptr<Policy> replay_policy;
       if (replay) {
-        policy = std::make_unique<ReplayPolicy>(current.replay.actions);
-        policy_spec.clear();  // the next run creates its policy again
-        fresh_policy = true;
-      } else if (!policy || spec != policy_spec) {
+        replay_policy = std::make_unique<ReplayPolicy>(current.replay.actions);
+      } else if (!loaded || spec != loaded_spec) {
         Publish([&] { published_.status = fmt::format("loading {}", spec); });
-        policy.reset();
+        loaded.reset();
         const PolicyFactory& make = current.config.make_policy;
-        policy = make ? make(spec) : MakePolicy(spec);
-        policy_spec = spec;
+        loaded = make ? make(spec) : MakePolicy(spec);
+        loaded_spec = spec;
         fresh_policy = true;
       }
+      Policy* policy = replay ? replay_policy.get() : loaded.get();
       const std::string task_name = replay ? current.replay.task : current.config.task;
       if (!env || env->task().Name() != task_name || env->config().cameras != policy->Inputs().cameras ||
           env->config().image_size != policy->Inputs().image_size) {
@@ -330,9 +331,9 @@ void LiveSession::Worker(Request run) {
       observer.Begin(std::move(episode));
       Publish([&] { published_.status = fmt::format("running {} on {} #{}", spec, task_name, index); });
 
-      EpisodeRecord rec = RunEpisode(*env, *policy, {spec, index, seed}, fresh_policy, &observer);
+      EpisodeRecord rec = RunEpisode(*env, *policy, {spec, index, seed}, replay || fresh_policy, &observer);
       policy->SetDenoiseCallback({});
-      fresh_policy = false;
+      if (!replay) fresh_policy = false;
       if (rec.failure == "interrupted") continue;  // a new request, a restart or quit
       const std::string outcome = rec.success ? fmt::format("success in {} steps", rec.steps_to_success)
                                               : fmt::format("{} after {} steps", rec.failure, rec.length);
