@@ -59,13 +59,13 @@ TEST_CASE("viewer: an eval run's episode and a dataset episode play again to the
   const std::string xvfb = fmt::format("{} -a -s '-screen 0 1280x800x24' {} --size 1000 --speed 0 --frames 40", PADBENCH_XVFB_RUN,
                                        PADBENCH_VIEWER);
   // An eval run of two expert episodes; the viewer runs row 1 again.
-  REQUIRE(Run(fmt::format("{} eval --policy expert --task push --episodes 2 --seed 5 --out {}/run > /dev/null", PADBENCH_CLI,
+  REQUIRE(Run(fmt::format("{} eval --policy expert --task push --episodes 2 --seed 5 --out {}/run > /dev/null 2>&1", PADBENCH_CLI,
                           dir.str())) == 0);
   REQUIRE(Run(fmt::format("{} --eval-run {}/run --eval-episode 1 --screenshot {}/a.png > {}", xvfb, dir.str(), dir.str(),
                           log)) == 0);
   CHECK(Run(fmt::format("grep -q 'expert on push #1: success' {}", log)) == 0);
   // A collected episode replays from its seed to success.
-  REQUIRE(Run(fmt::format("{} collect --task reach --episodes 2 --seed 3 --out {}/d.hdf5 > /dev/null", PADBENCH_CLI,
+  REQUIRE(Run(fmt::format("{} collect --task reach --episodes 2 --seed 3 --out {}/d.hdf5 > /dev/null 2>&1", PADBENCH_CLI,
                           dir.str())) == 0);
   REQUIRE(Run(fmt::format("{} --dataset {}/d.hdf5 --dataset-episode 1 --screenshot {}/b.png > {}", xvfb, dir.str(),
                           dir.str(), log)) == 0);
