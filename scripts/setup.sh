@@ -10,7 +10,7 @@ PACKAGES=(
   libopencv-dev libimgui-dev libglfw3-dev
   catch2 libfmt-dev nlohmann-json3-dev libcli11-dev libhdf5-dev
   libegl-dev libegl1-mesa-dev libgles-dev libosmesa6-dev libgl1-mesa-dri
-  xvfb python3-h5py
+  xvfb xauth python3-h5py
 )
 
 missing=()
