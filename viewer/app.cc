@@ -202,7 +202,11 @@ void App::Timeline(float x, float y, float width) {
   ImGui::Checkbox("live", &follow_);
   ImGui::SameLine();
   ImGui::SetNextItemWidth(width - 90);
-  if (ImGui::SliderInt("##step", &scrub_, 0, last, "step %d")) follow_ = scrub_ == last && !e.finished;
+  if (ImGui::SliderInt("##step", &scrub_, 0, last, "step %d")) {
+    // Scrubbing pauses the session, so the next episode does not replace the one being scrubbed.
+    follow_ = false;
+    if (!view_.paused) session_->Pause();
+  }
   if (e.steps.empty()) {
     ImGui::TextColored(kDim, "%s", view_.status.c_str());
   } else {
