@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "eval/metrics.h"
 #include "eval/rollout.h"
 #include "eval/video.h"
 #include "policies/registry.h"
@@ -61,6 +60,7 @@ class LiveSession::Observer final : public RolloutObserver {
 
   void Begin(LiveEpisode episode) {
     camera_ = env_.config().cameras.front();
+    control_dt_ = episode.control_dt;
     session_.Publish([&] {
       session_.published_.model = env_.env().model_ptr();
       session_.published_.episode = std::move(episode);
@@ -70,10 +70,7 @@ class LiveSession::Observer final : public RolloutObserver {
   std::vector<DenoiseSample>& denoising() { return denoising_; }
 
   void OnReset(const EpisodeInfo& info, const Observation& obs) override {
-    LiveStep step;
-    step.state = env_.env().State();
-    step.camera = obs.rgb.at(camera_);
-    step.success = env_.Success();
+    LiveStep step = Capture(obs);
     session_.Publish([&] {
       LiveEpisode& e = session_.published_.episode;
       e.instruction = info.instruction;
@@ -97,35 +94,23 @@ class LiveSession::Observer final : public RolloutObserver {
     });
   }
 
-  void OnStep(const Action& action, const Observation& obs,
-              const std::vector<std::pair<int, const Image*>>& predictions) override {
-    LiveStep step;
-    step.state = env_.env().State();
-    step.camera = obs.rgb.at(camera_);
+  void OnStep(const Action& action, const Observation& obs, const std::vector<ScoredPrediction>& predictions) override {
+    LiveStep step = Capture(obs);
     step.action = action;
-    step.success = env_.Success();
-    for (const auto& [horizon, frame] : predictions) {
-      step.predictions.push_back({horizon, *frame, Psnr(*frame, step.camera)});
-    }
-    std::sort(step.predictions.begin(), step.predictions.end(),
-              [](const LivePrediction& a, const LivePrediction& b) { return a.horizon < b.horizon; });
-    double dt = 0;
+    for (const ScoredPrediction& p : predictions) step.predictions.push_back({p.horizon, *p.frame, p.psnr});
     session_.Publish([&] {
       LiveEpisode& e = session_.published_.episode;
       step.step = int(e.steps.size());
       e.steps.push_back(std::move(step));
-      dt = e.control_dt;
     });
     // Keep simulated time at `speed` times wall-clock time.
-    double speed;
     {
-      std::lock_guard lock(session_.mu_);
-      speed = session_.speed_;
-    }
-    if (speed > 0) {
-      const auto due = last_step_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(dt / speed));
       std::unique_lock lock(session_.mu_);
-      session_.cv_.wait_until(lock, due, [&] { return session_.interrupt_.load(); });
+      if (session_.speed_ > 0) {
+        const auto due = last_step_ + std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double>(control_dt_ / session_.speed_));
+        session_.cv_.wait_until(lock, due, [&] { return session_.interrupt_.load(); });
+      }
     }
     last_step_ = Clock::now();
     session_.Gate();
@@ -134,17 +119,29 @@ class LiveSession::Observer final : public RolloutObserver {
   bool ShouldStop() override { return session_.interrupt_; }
 
  private:
+  // What every published step holds besides the action and predictions.
+  LiveStep Capture(const Observation& obs) const {
+    LiveStep step;
+    step.state = env_.env().State();
+    step.camera = obs.rgb.at(camera_);
+    step.success = env_.Success();
+    return step;
+  }
+
   LiveSession& session_;
   TaskEnv& env_;
   std::string camera_;
+  double control_dt_ = 0;
   std::vector<DenoiseSample> denoising_;
   Clock::time_point last_step_;
 };
 
 // ---- the viewer's side ----
 
-LiveSession::LiveSession(const LiveConfig& config, bool paused) : config_(config), paused_(paused) {
+LiveSession::LiveSession(const LiveConfig& config, bool paused) : config_(config) {
   FindTask(config.task);  // an unknown task is the caller's error, reported now
+  published_.paused = paused;
+  published_.configuration = 0;
   published_.status = "starting";
   published_.version = 0;
   worker_ = std::thread([this, run = Request{Mode::kRun, config, {}, config.first_episode, 0}] { Worker(run); });
@@ -166,7 +163,7 @@ void LiveSession::Post(Mode mode, LiveConfig config, LiveReplay replay, int inde
     pending_ = std::make_unique<Request>(Request{mode, std::move(config), std::move(replay), index, seed});
     interrupt_ = true;
     step_allowance_ = 0;
-    if (mode != Mode::kRun) paused_ = false;  // one-off episodes play through, then pause
+    if (mode != Mode::kRun) published_.paused = false;  // one-off episodes play through, then pause
   }
   cv_.notify_all();
 }
@@ -199,16 +196,16 @@ void LiveSession::Restart() {
 }
 
 void LiveSession::Play() {
-  Publish([&] { paused_ = false; });
+  Publish([&] { published_.paused = false; });
 }
 
 void LiveSession::Pause() {
-  Publish([&] { paused_ = true; });
+  Publish([&] { published_.paused = true; });
 }
 
 void LiveSession::Step() {
   Publish([&] {
-    paused_ = true;
+    published_.paused = true;
     ++step_allowance_;
   });
 }
@@ -232,13 +229,13 @@ bool LiveSession::Sync(LiveView* view) const {
     mine.record = e.record;
   }
   view->model = published_.model;
-  if (view->configuration != configuration_) view->finished.clear();
-  view->configuration = configuration_;
+  if (view->configuration != published_.configuration) view->finished.clear();
+  view->configuration = published_.configuration;
   view->finished.insert(view->finished.end(), published_.finished.begin() + view->finished.size(),
                         published_.finished.end());
   view->status = published_.status;
   view->error = published_.error;
-  view->paused = paused_;
+  view->paused = published_.paused;
   view->version = published_.version;
   return true;
 }
@@ -254,10 +251,12 @@ void LiveSession::Publish(const std::function<void()>& change) {
   cv_.notify_all();
 }
 
+bool LiveSession::CanAdvance() const { return interrupt_ || !published_.paused || step_allowance_ > 0; }
+
 void LiveSession::Gate() {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return interrupt_ || !paused_ || step_allowance_ > 0; });
-  if (!interrupt_ && paused_) --step_allowance_;
+  cv_.wait(lock, [&] { return CanAdvance(); });
+  if (!interrupt_ && published_.paused) --step_allowance_;
 }
 
 void LiveSession::Worker(Request run) {
@@ -281,7 +280,7 @@ void LiveSession::Worker(Request run) {
         if (current.mode == Mode::kRun) {
           run = current;
           published_.finished.clear();
-          ++configuration_;
+          ++published_.configuration;
         }
         published_.error.clear();
         ++published_.version;
@@ -343,7 +342,7 @@ void LiveSession::Worker(Request run) {
         e.finished = true;
         e.record = rec;
         if (!one_off) published_.finished.push_back(rec);
-        if (one_off) paused_ = true;  // stay on it, ready to scrub
+        if (one_off) published_.paused = true;  // stay on it, ready to scrub
         published_.status = fmt::format("{} on {} #{}: {}", spec, task_name, index, outcome);
       });
       if (one_off) {
@@ -354,7 +353,7 @@ void LiveSession::Worker(Request run) {
       // Hold the last frame a moment at viewing speeds, and while paused, before the next episode.
       std::unique_lock lock(mu_);
       if (speed_ > 0) cv_.wait_for(lock, std::chrono::milliseconds(600), [&] { return interrupt_.load(); });
-      cv_.wait(lock, [&] { return interrupt_ || !paused_ || step_allowance_ > 0; });
+      cv_.wait(lock, [&] { return CanAdvance(); });
     } catch (const std::exception& e) {
       Publish([&] {
         published_.error = e.what();

@@ -134,8 +134,10 @@ class LiveSession {
   class Observer;
   void Worker(Request run);
   void Post(Mode mode, LiveConfig config, LiveReplay replay, int index, uint64_t seed);
-  // Blocks the worker between control steps while paused (and to keep `speed`).
+  // Blocks the worker between control steps while paused; a single step's allowance is used up here.
   void Gate();
+  // Whether the worker may go on (mu_ held): interrupted, playing, or a step allowed.
+  bool CanAdvance() const;
   void Publish(const std::function<void()>& change);
 
   LiveConfig config_;  // the viewer thread's view of the configuration
@@ -143,15 +145,13 @@ class LiveSession {
   std::condition_variable cv_;
   // Guarded by mu_: requests from the viewer...
   std::unique_ptr<Request> pending_;
-  bool paused_ = false;
   int step_allowance_ = 0;
   double speed_ = 1;
   bool quit_ = false;
-  // ...and what the worker publishes.
+  // ...and what the worker publishes (published_.paused is also the pause request).
   LiveView published_;
   std::atomic<bool> interrupt_{false};  // polled by the rollout between steps
   int64_t next_episode_id_ = 0;
-  int64_t configuration_ = 0;
   std::thread worker_;
 };
 

@@ -1,5 +1,6 @@
 #include "eval/rollout.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -124,7 +125,7 @@ EpisodeRecord RunEpisode(TaskEnv& env, Policy& policy, const EpisodeJob& job, bo
         break;
       }
 
-      std::vector<std::pair<int, const Image*>> due;
+      std::vector<ScoredPrediction> due;
       if (auto it = pending.find(rec.length); it != pending.end()) {
         const Image& real = obs.rgb.at(camera);
         for (const auto& [horizon, frame] : it->second) {
@@ -133,14 +134,17 @@ EpisodeRecord RunEpisode(TaskEnv& env, Policy& policy, const EpisodeJob& job, bo
                                              frame.width, frame.channels, real.height, real.width, real.channels));
             break;
           }
+          const ScoredPrediction scored{horizon, &frame, Psnr(frame, real), Ssim(frame, real)};
           HorizonQuality& q = quality[horizon];
           q.horizon = horizon;
           ++q.count;
-          q.psnr_sum += Psnr(frame, real);
-          q.ssim_sum += Ssim(frame, real);
-          due.emplace_back(horizon, &frame);
+          q.psnr_sum += scored.psnr;
+          q.ssim_sum += scored.ssim;
+          due.push_back(scored);
         }
         if (!rec.failure.empty()) break;
+        std::sort(due.begin(), due.end(),
+                  [](const ScoredPrediction& a, const ScoredPrediction& b) { return a.horizon < b.horizon; });
       }
       if (observer) observer->OnStep(action, obs, due);
       pending.erase(rec.length);

@@ -20,6 +20,13 @@ struct EpisodeJob {
   uint64_t seed = 0;
 };
 
+// A predicted frame that targets the step just observed, scored against the observed frame.
+struct ScoredPrediction {
+  int horizon = 0;               // made this many steps earlier
+  const Image* frame = nullptr;  // valid during the OnStep call
+  double psnr = 0, ssim = 0;
+};
+
 // Hooks into a running episode (videos, the live viewer). All calls happen on the rollout's thread.
 class RolloutObserver {
  public:
@@ -28,10 +35,9 @@ class RolloutObserver {
   virtual void OnReset(const EpisodeInfo& info, const Observation& obs) {}
   // After each Act call, with its output and wall time.
   virtual void OnAct(const Observation& obs, const PolicyOutput& output, double ms) {}
-  // After each environment step: the action applied, the new observation, and
-  // the predicted frames (horizon, frame) that targeted this step.
-  virtual void OnStep(const Action& action, const Observation& obs,
-                      const std::vector<std::pair<int, const Image*>>& predictions) {}
+  // After each environment step: the action applied, the new observation, and the predicted
+  // frames that targeted this step, scored, in ascending horizon (the newest prediction first).
+  virtual void OnStep(const Action& action, const Observation& obs, const std::vector<ScoredPrediction>& predictions) {}
   // Polled between steps; true abandons the episode (the record says "interrupted").
   virtual bool ShouldStop() { return false; }
 };

@@ -45,22 +45,19 @@ void VideoObserver::OnAct(const Observation&, const PolicyOutput& output, double
   writer_->Add(first_frame_, {}, title_ + "\nt=0");
 }
 
-void VideoObserver::OnStep(const Action& a, const Observation& obs,
-                           const std::vector<std::pair<int, const Image*>>& predictions) {
+void VideoObserver::OnStep(const Action& a, const Observation& obs, const std::vector<ScoredPrediction>& predictions) {
   Add(obs, predictions,
       fmt::format("{}\nt={} a=[{:+.1f} {:+.1f} {:+.1f} {:+.1f}]", title_, obs.step, a[0], a[1], a[2], a[3]));
 }
 
-void VideoObserver::Add(const Observation& obs, const std::vector<std::pair<int, const Image*>>& predictions,
+void VideoObserver::Add(const Observation& obs, const std::vector<ScoredPrediction>& predictions,
                         const std::string& caption) {
   if (!writer_) return;
-  // The most recent predictions of this frame first (smallest horizon).
-  auto sorted = predictions;
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  // The most recent predictions of this frame first (they come in ascending horizon).
   std::vector<std::pair<int, Image>> shown;
-  for (const auto& [horizon, frame] : sorted) {
+  for (const ScoredPrediction& p : predictions) {
     if (int(shown.size()) == max_predicted_) break;
-    shown.emplace_back(horizon, *frame);
+    shown.emplace_back(p.horizon, *p.frame);
   }
   writer_->Add(obs.rgb.begin()->second, shown, caption);
 }

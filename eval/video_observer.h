@@ -22,13 +22,12 @@ class VideoObserver final : public RolloutObserver {
   void OnReset(const EpisodeInfo& info, const Observation& obs) override;
   // The first Act decides the layout: as many prediction slots as the policy predicts (up to 3).
   void OnAct(const Observation& obs, const PolicyOutput& output, double ms) override;
-  void OnStep(const Action& action, const Observation& obs,
-              const std::vector<std::pair<int, const Image*>>& predictions) override;
+  void OnStep(const Action& action, const Observation& obs, const std::vector<ScoredPrediction>& predictions) override;
   bool ShouldStop() override { return stop_ && stop_->load(); }
   void Close();
 
  private:
-  void Add(const Observation& obs, const std::vector<std::pair<int, const Image*>>& predictions,
+  void Add(const Observation& obs, const std::vector<ScoredPrediction>& predictions,
            const std::string& caption);
   std::string path_;
   const std::atomic<bool>* stop_;
