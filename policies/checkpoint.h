@@ -35,4 +35,18 @@ class ConfigReader {
   const nlohmann::json& config_;
 };
 
+// A config struct's config.json keys, listed once: `fields(config, field)` calls
+// field("key", config.member) for each key (a generic lambda serves const and non-const).
+// WriteFields writes them all; ReadFields reads those present, through `reader`.
+template <typename Config, typename Fields>
+nlohmann::json WriteFields(const Config& config, const Fields& fields) {
+  nlohmann::json j = nlohmann::json::object();
+  fields(config, [&j](const char* key, const auto& value) { j[key] = value; });
+  return j;
+}
+template <typename Config, typename Fields>
+void ReadFields(const ConfigReader& reader, Config& config, const Fields& fields) {
+  fields(config, [&reader](const char* key, auto& value) { reader.Read(key, value); });
+}
+
 }  // namespace padbench

@@ -7,21 +7,30 @@
 
 namespace padbench::dp {
 
+namespace {
+
+// config.json's keys, once (see WriteFields / ReadFields); the noise schedule adds its own.
+constexpr auto kFields = [](auto& c, auto&& field) {
+  field("obs_horizon", c.obs_horizon);
+  field("pred_horizon", c.pred_horizon);
+  field("action_horizon", c.action_horizon);
+  field("ddim_steps", c.ddim_steps);
+  field("vision_channels", c.vision.channels);
+  field("vision_keypoints", c.vision.keypoints);
+  field("vision_dim", c.vision.out_dim);
+  field("down_dims", c.down_dims);
+  field("text_dim", c.text_dim);
+  field("max_words", c.max_words);
+  field("shift_pad", c.shift_pad);
+  field("camera", c.camera);
+  field("image_size", c.image_size);
+  field("text_encoder", c.text_encoder);
+};
+
+}  // namespace
+
 nlohmann::json Config::ToJson() const {
-  nlohmann::json j = {{"obs_horizon", obs_horizon},
-                      {"pred_horizon", pred_horizon},
-                      {"action_horizon", action_horizon},
-                      {"ddim_steps", ddim_steps},
-                      {"vision_channels", vision.channels},
-                      {"vision_keypoints", vision.keypoints},
-                      {"vision_dim", vision.out_dim},
-                      {"down_dims", down_dims},
-                      {"text_dim", text_dim},
-                      {"max_words", max_words},
-                      {"shift_pad", shift_pad},
-                      {"camera", camera},
-                      {"image_size", image_size},
-                      {"text_encoder", text_encoder}};
+  nlohmann::json j = WriteFields(*this, kFields);
   nn::WriteScheduleJson(schedule, j);
   return j;
 }
@@ -29,21 +38,8 @@ nlohmann::json Config::ToJson() const {
 Config Config::FromJson(const nlohmann::json& j) {
   Config c;
   const ConfigReader r("diffusion_policy", j, c.ToJson());
-  r.Read("obs_horizon", c.obs_horizon);
-  r.Read("pred_horizon", c.pred_horizon);
-  r.Read("action_horizon", c.action_horizon);
-  r.Read("ddim_steps", c.ddim_steps);
+  ReadFields(r, c, kFields);
   nn::ReadScheduleJson(r, c.schedule);
-  r.Read("vision_channels", c.vision.channels);
-  r.Read("vision_keypoints", c.vision.keypoints);
-  r.Read("vision_dim", c.vision.out_dim);
-  r.Read("down_dims", c.down_dims);
-  r.Read("text_dim", c.text_dim);
-  r.Read("max_words", c.max_words);
-  r.Read("shift_pad", c.shift_pad);
-  r.Read("camera", c.camera);
-  r.Read("image_size", c.image_size);
-  r.Read("text_encoder", c.text_encoder);
   if (c.obs_horizon < 1 || c.pred_horizon < c.obs_horizon - 1 + c.action_horizon || c.action_horizon < 1) {
     throw Error(fmt::format("diffusion_policy config: need To >= 1, Ta >= 1 and Tp >= To - 1 + Ta (To={}, Tp={}, Ta={})",
                             c.obs_horizon, c.pred_horizon, c.action_horizon));

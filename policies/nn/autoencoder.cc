@@ -8,17 +8,23 @@
 
 namespace padbench::nn {
 
-nlohmann::json AutoencoderConfig::ToJson() const {
-  return {{"channels", channels}, {"latent_channels", latent_channels}, {"image_size", image_size}, {"camera", camera}};
-}
+namespace {
+
+// config.json's keys, once (see WriteFields / ReadFields).
+constexpr auto kFields = [](auto& c, auto&& field) {
+  field("channels", c.channels);
+  field("latent_channels", c.latent_channels);
+  field("image_size", c.image_size);
+  field("camera", c.camera);
+};
+
+}  // namespace
+
+nlohmann::json AutoencoderConfig::ToJson() const { return WriteFields(*this, kFields); }
 
 AutoencoderConfig AutoencoderConfig::FromJson(const nlohmann::json& j) {
   AutoencoderConfig c;
-  const ConfigReader r("autoencoder", j, c.ToJson());
-  r.Read("channels", c.channels);
-  r.Read("latent_channels", c.latent_channels);
-  r.Read("image_size", c.image_size);
-  r.Read("camera", c.camera);
+  ReadFields(ConfigReader("autoencoder", j, c.ToJson()), c, kFields);
   if (c.channels.empty() || c.latent_channels < 1 || c.image_size % (1 << c.channels.size()) != 0) {
     throw Error(fmt::format("autoencoder config: image_size {} must be divisible by 2^{} (one per channel stage)",
                             c.image_size, c.channels.size()));

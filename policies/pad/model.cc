@@ -7,26 +7,36 @@
 
 namespace padbench::pad {
 
+namespace {
+
+// config.json's keys, once (see WriteFields / ReadFields); the noise schedule and the nested
+// autoencoder config add their own.
+constexpr auto kFields = [](auto& c, auto&& field) {
+  field("pred_horizon", c.pred_horizon);
+  field("action_horizon", c.action_horizon);
+  field("future_frames", c.future_frames);
+  field("frame_interval", c.frame_interval);
+  field("ddim_steps", c.ddim_steps);
+  field("width", c.width);
+  field("depth", c.depth);
+  field("heads", c.heads);
+  field("patch", c.patch);
+  field("mlp_ratio", c.mlp_ratio);
+  field("conditioning", c.conditioning);
+  field("image_loss_weight", c.image_loss_weight);
+  field("action_loss_weight", c.action_loss_weight);
+  field("action_loss_warmup", c.action_loss_warmup);
+  field("text_dim", c.text_dim);
+  field("max_words", c.max_words);
+  field("autoencoder", c.autoencoder);
+  field("latent_scale", c.latent_scale);
+};
+
+}  // namespace
+
 nlohmann::json Config::ToJson() const {
-  nlohmann::json j = {{"pred_horizon", pred_horizon},
-                      {"action_horizon", action_horizon},
-                      {"future_frames", future_frames},
-                      {"frame_interval", frame_interval},
-                      {"ddim_steps", ddim_steps},
-                      {"width", width},
-                      {"depth", depth},
-                      {"heads", heads},
-                      {"patch", patch},
-                      {"mlp_ratio", mlp_ratio},
-                      {"conditioning", conditioning},
-                      {"image_loss_weight", image_loss_weight},
-                      {"action_loss_weight", action_loss_weight},
-                      {"action_loss_warmup", action_loss_warmup},
-                      {"text_dim", text_dim},
-                      {"max_words", max_words},
-                      {"autoencoder", autoencoder},
-                      {"autoencoder_config", autoencoder_config.ToJson()},
-                      {"latent_scale", latent_scale}};
+  nlohmann::json j = WriteFields(*this, kFields);
+  j["autoencoder_config"] = autoencoder_config.ToJson();
   nn::WriteScheduleJson(schedule, j);
   return j;
 }
@@ -34,27 +44,10 @@ nlohmann::json Config::ToJson() const {
 Config Config::FromJson(const nlohmann::json& j) {
   Config c;
   const ConfigReader r("pad", j, c.ToJson());
-  r.Read("pred_horizon", c.pred_horizon);
-  r.Read("action_horizon", c.action_horizon);
-  r.Read("future_frames", c.future_frames);
-  r.Read("frame_interval", c.frame_interval);
-  r.Read("ddim_steps", c.ddim_steps);
+  ReadFields(r, c, kFields);
   nn::ReadScheduleJson(r, c.schedule);
-  r.Read("width", c.width);
-  r.Read("depth", c.depth);
-  r.Read("heads", c.heads);
-  r.Read("patch", c.patch);
-  r.Read("mlp_ratio", c.mlp_ratio);
-  r.Read("conditioning", c.conditioning);
   nn::ParseConditioning(c.conditioning);  // validates
-  r.Read("image_loss_weight", c.image_loss_weight);
-  r.Read("action_loss_weight", c.action_loss_weight);
-  r.Read("action_loss_warmup", c.action_loss_warmup);
-  r.Read("text_dim", c.text_dim);
-  r.Read("max_words", c.max_words);
-  r.Read("autoencoder", c.autoencoder);
   if (j.contains("autoencoder_config")) c.autoencoder_config = nn::AutoencoderConfig::FromJson(j.at("autoencoder_config"));
-  r.Read("latent_scale", c.latent_scale);
   if (c.pred_horizon < 1 || c.action_horizon < 1 || c.action_horizon > c.pred_horizon || c.future_frames < 0 ||
       c.frame_interval < 1) {
     throw Error(fmt::format("pad config: need 1 <= action_horizon <= pred_horizon, future_frames >= 0 and "
