@@ -25,31 +25,16 @@ class DrawerCloseExpert final : public Expert {
     const Vec3 ee = env.EePos(), bar = env.GeomPos(bar_);
     const double face_y = bar[1] - bar_half_y_;  // the handle's outer face, toward the robot
     const Vec3 start{bar[0], face_y - kStandoff, bar[2]};
-    const Vec3 above = Offset(start, 0, 0, kHover);
-    switch (phase_) {
-      case kAbove:
-        if (DistanceXY(ee, start) < kAlignTol && ee[2] > start[2] + 0.5 * kHover) phase_ = kLower;
-        if (ee[2] < start[2] + kLowClearance && DistanceXY(ee, start) > kAlignTol) {
-          return MoveTo(env, {ee[0], ee[1], above[2]}, kClose);
-        }
-        return MoveTo(env, above, kClose);
-      case kLower:
-        if (DistanceXY(ee, start) > 2 * kAlignTol && ee[2] > start[2] + 0.02) phase_ = kAbove;
-        if (ee[2] < start[2] + 0.01) phase_ = kPush;
-        return MoveTo(env, start, kClose);
-      case kPush:
-        // Rode up over the handle or slid off its end: go back in front of it.
-        if (ee[2] > bar[2] + 0.03 || std::abs(ee[0] - bar[0]) > kSlipTol || ee[1] > face_y) phase_ = kAbove;
-        return MoveTo(env, {bar[0], face_y + kPushLead, bar[2]}, kClose);
-    }
-    return MoveTo(env, ee, kClose);
+    if (auto action = approach_.Act(env, start, start[2])) return *action;
+    // Push. Rode up over the handle or slid off its end: go back in front of it.
+    if (ee[2] > bar[2] + 0.03 || std::abs(ee[0] - bar[0]) > kSlipTol || ee[1] > face_y) approach_.Restart();
+    return MoveTo(env, {bar[0], face_y + kPushLead, bar[2]}, kClose);
   }
 
  private:
-  enum Phase { kAbove, kLower, kPush };
   int bar_;
   double bar_half_y_;
-  Phase phase_ = kAbove;
+  HandleApproach approach_{kHover, kAlignTol, kLowClearance};
 };
 
 class DrawerClose final : public Task {

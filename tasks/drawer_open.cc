@@ -27,31 +27,16 @@ class DrawerOpenExpert final : public Expert {
     const Vec3 ee = env.EePos(), bar = env.GeomPos(bar_), front = env.GeomPos(front_);
     // The slot between the bar's inner face and the drawer front, at grip height.
     const Vec3 slot{bar[0], 0.5 * (bar[1] + bar_half_y_ + front[1] - front_half_y_), bar[2] + kGripHeight};
-    const Vec3 above = Offset(slot, 0, 0, kHover);
-    switch (phase_) {
-      case kAbove:
-        if (DistanceXY(ee, slot) < kAlignTol && ee[2] > slot[2] + 0.5 * kHover) phase_ = kLower;
-        if (ee[2] < slot[2] + kLowClearance && DistanceXY(ee, slot) > kAlignTol) {
-          return MoveTo(env, {ee[0], ee[1], above[2]}, kClose);
-        }
-        return MoveTo(env, above, kClose);
-      case kLower:
-        if (DistanceXY(ee, slot) > 2 * kAlignTol && ee[2] > slot[2] + 0.02) phase_ = kAbove;
-        if (ee[2] < slot[2] + 0.01) phase_ = kPull;
-        return MoveTo(env, slot, kClose);
-      case kPull:
-        // Slipped out of the slot (over the bar, or sideways off it): go back above it.
-        if (Distance(ee, slot) > kSlipTol) phase_ = kAbove;
-        return MoveTo(env, Offset(slot, 0, -kPullLead, 0), kClose);
-    }
-    return MoveTo(env, ee, kClose);
+    if (auto action = approach_.Act(env, slot, slot[2])) return *action;
+    // Pull. Slipped out of the slot (over the bar, or sideways off it): go back above it.
+    if (Distance(ee, slot) > kSlipTol) approach_.Restart();
+    return MoveTo(env, Offset(slot, 0, -kPullLead, 0), kClose);
   }
 
  private:
-  enum Phase { kAbove, kLower, kPull };
   int bar_, front_;
   double bar_half_y_, front_half_y_;
-  Phase phase_ = kAbove;
+  HandleApproach approach_{kHover, kAlignTol, kLowClearance};
 };
 
 class DrawerOpen final : public Task {

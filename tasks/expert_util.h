@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
 
 #include "sim/env.h"
 #include "sim/types.h"
@@ -50,5 +51,45 @@ inline Action CapXY(Action a, double cap) {
 }
 
 inline Vec3 Offset(const Vec3& p, double dx, double dy, double dz) { return {p[0] + dx, p[1] + dy, p[2] + dz}; }
+
+// The approach shared by the experts that work a handle from one side (drawer-open/-close,
+// window-open/-close), gripper closed: rise clear before moving across, align above `start`,
+// lower onto it. Act returns the approach's action, or nothing once the gripper is down at
+// `start`: the expert's own phase (push, pull) acts then, and calls Restart() when it loses the
+// handle.
+class HandleApproach {
+ public:
+  // hover: height (m) above `start` to align at; align_tol: horizontal error (m) allowed before
+  // lowering; low_clearance: see Act.
+  HandleApproach(double hover, double align_tol, double low_clearance)
+      : hover_(hover), align_tol_(align_tol), low_clearance_(low_clearance) {}
+
+  // Below low_z + low_clearance the gripper counts as low: it rises before moving across.
+  std::optional<Action> Act(const Env& env, const Vec3& start, double low_z) {
+    const Vec3 ee = env.EePos();
+    const Vec3 above = Offset(start, 0, 0, hover_);
+    switch (phase_) {
+      case kAbove:
+        if (DistanceXY(ee, start) < align_tol_ && ee[2] > start[2] + 0.5 * hover_) phase_ = kLower;
+        if (ee[2] < low_z + low_clearance_ && DistanceXY(ee, start) > align_tol_) {
+          return MoveTo(env, {ee[0], ee[1], above[2]}, kClose);
+        }
+        return MoveTo(env, above, kClose);
+      case kLower:
+        if (DistanceXY(ee, start) > 2 * align_tol_ && ee[2] > start[2] + 0.02) phase_ = kAbove;
+        if (ee[2] < start[2] + 0.01) phase_ = kDown;
+        return MoveTo(env, start, kClose);
+      case kDown:
+        break;
+    }
+    return std::nullopt;
+  }
+  void Restart() { phase_ = kAbove; }
+
+ private:
+  enum Phase { kAbove, kLower, kDown };
+  double hover_, align_tol_, low_clearance_;
+  Phase phase_ = kAbove;
+};
 
 }  // namespace padbench::tasks

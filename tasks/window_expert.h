@@ -29,34 +29,19 @@ class SashPushExpert final : public Expert {
     // Beside the handle on the side it is pushed from, at push height.
     const Vec3 start{handle[0] - direction_ * (handle_half_x_ + kFingerHalfX + kClearance), handle[1],
                      handle[2] - kGripDrop};
-    const Vec3 above = Offset(start, 0, 0, kHover);
-    switch (phase_) {
-      case kAbove:
-        if (DistanceXY(ee, start) < kAlignTol && ee[2] > start[2] + 0.5 * kHover) phase_ = kLower;
-        if (ee[2] < handle[2] + kLowClearance && DistanceXY(ee, start) > kAlignTol) {
-          return MoveTo(env, {ee[0], ee[1], above[2]}, kClose);
-        }
-        return MoveTo(env, above, kClose);
-      case kLower:
-        if (DistanceXY(ee, start) > 2 * kAlignTol && ee[2] > start[2] + 0.02) phase_ = kAbove;
-        if (ee[2] < start[2] + 0.01) phase_ = kPush;
-        return MoveTo(env, start, kClose);
-      case kPush:
-        // Rode over the handle, slid off its end, or got past it: go back beside it.
-        if (std::abs(ee[1] - handle[1]) > kSlipTol || ee[2] > start[2] + kSlipTol || direction_ * (ee[0] - handle[0]) > 0) {
-          phase_ = kAbove;
-        }
-        return MoveTo(env, {handle[0] + direction_ * kPushLead, handle[1], start[2]}, kClose);
+    if (auto action = approach_.Act(env, start, handle[2])) return *action;
+    // Push. Rode over the handle, slid off its end, or got past it: go back beside it.
+    if (std::abs(ee[1] - handle[1]) > kSlipTol || ee[2] > start[2] + kSlipTol || direction_ * (ee[0] - handle[0]) > 0) {
+      approach_.Restart();
     }
-    return MoveTo(env, ee, kClose);
+    return MoveTo(env, {handle[0] + direction_ * kPushLead, handle[1], start[2]}, kClose);
   }
 
  private:
-  enum Phase { kAbove, kLower, kPush };
   int direction_;
   int handle_;
   double handle_half_x_;
-  Phase phase_ = kAbove;
+  HandleApproach approach_{kHover, kAlignTol, kLowClearance};
 };
 
 }  // namespace padbench::tasks
