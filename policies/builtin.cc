@@ -1,5 +1,5 @@
-#include "policies/builtin.h"
-
+// Policies that need no training: the scripted expert and uniform random actions.
+#include "policies/family.h"
 #include "sim/error.h"
 #include "sim/rng.h"
 #include "tasks/task.h"
@@ -7,9 +7,11 @@
 namespace padbench {
 namespace {
 
+constexpr std::string_view kExpert = "expert", kRandom = "random";
+
 class ExpertPolicy final : public Policy {
  public:
-  std::string_view Name() const override { return "expert"; }
+  std::string_view Name() const override { return kExpert; }
   void Reset(const EpisodeInfo& episode) override {
     if (!episode.env || !episode.task_def) {
       throw Error("the expert policy needs the simulator state, which only padbench's own rollouts provide");
@@ -29,8 +31,8 @@ class ExpertPolicy final : public Policy {
 
 class RandomPolicy final : public Policy {
  public:
-  std::string_view Name() const override { return "random"; }
-  void Reset(const EpisodeInfo& episode) override { rng_ = Rng(Mix64(episode.seed ^ HashName("random"))); }
+  std::string_view Name() const override { return kRandom; }
+  void Reset(const EpisodeInfo& episode) override { rng_ = Rng(Mix64(episode.seed ^ HashName(kRandom))); }
   PolicyOutput Act(const Observation&) override {
     Action a;
     for (float& v : a) v = float(rng_.Uniform(-1.0, 1.0));
@@ -43,7 +45,20 @@ class RandomPolicy final : public Policy {
 
 }  // namespace
 
-std::unique_ptr<Policy> MakeExpertPolicy() { return std::make_unique<ExpertPolicy>(); }
-std::unique_ptr<Policy> MakeRandomPolicy() { return std::make_unique<RandomPolicy>(); }
+Family ExpertFamily() {
+  Family f;
+  f.name = kExpert;
+  f.help = "the task's scripted expert (privileged state)";
+  f.make = [](const std::string&) { return std::make_unique<ExpertPolicy>(); };
+  return f;
+}
+
+Family RandomFamily() {
+  Family f;
+  f.name = kRandom;
+  f.help = "uniform random actions";
+  f.make = [](const std::string&) { return std::make_unique<RandomPolicy>(); };
+  return f;
+}
 
 }  // namespace padbench

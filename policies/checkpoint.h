@@ -11,6 +11,9 @@
 
 namespace padbench {
 
+// Reads DIR/config.json of any policy; errors name the folder (missing folder or file, invalid JSON).
+nlohmann::json ReadCheckpointJson(const std::string& dir);
+
 // Reads DIR/config.json and checks that it belongs to `policy`; errors name the folder and
 // what is wrong (missing folder or file, invalid JSON, another policy's checkpoint).
 nlohmann::json ReadCheckpointConfig(const std::string& dir, const std::string& policy);

@@ -27,11 +27,22 @@ struct EpisodeInfo {
   const Task* task_def = nullptr;
 };
 
-// A future frame the policy predicts `horizon` control steps ahead of the
-// observation it was given (horizon 1 = the next observation).
+// What a predicted frame claims to be. Both kinds are scored against the frame that arrives
+// `horizon` steps later, and reported apart.
+enum class PredictionKind {
+  kFuture,  // the frame exactly `horizon` steps ahead (PAD, GR-1, a video plan)
+  kGoal,    // a goal image the policy aims to reach about `horizon` steps ahead (SuSIE)
+};
+// "future" or "goal", as results.json writes it.
+const char* PredictionKindName(PredictionKind kind);
+
+// A frame the policy predicts `horizon` control steps ahead of the observation it was given
+// (horizon 1 = the next observation), of one of its cameras.
 struct PredictedFrame {
   int horizon = 1;
   Image rgb;
+  PredictionKind kind = PredictionKind::kFuture;
+  std::string camera;  // empty: the policy's first camera (PolicyInputs::cameras)
 };
 
 struct PolicyOutput {

@@ -1,4 +1,4 @@
-// The explicit list of policies. A spec is `name` or `name=checkpoint-or-file`.
+// Policy specs over the family table (policies/family.h). A spec is `name` or `name=checkpoint-or-file`.
 #pragma once
 
 #include <memory>
@@ -21,5 +21,8 @@ PolicySpec ParsePolicySpec(const std::string& spec);
 std::unique_ptr<Policy> MakePolicy(const std::string& spec);
 // Names with a one-line description, for --help and errors.
 std::vector<std::pair<std::string, std::string>> PolicyNames();
+// Specs ("family=DIR") of the checkpoint folders in `dir` (default: assets/checkpoints) whose
+// config.json names a policy family, in the family table's order: what perf and the viewer offer.
+std::vector<std::string> ShippedPolicySpecs(const std::string& dir = "");
 
 }  // namespace padbench

@@ -61,16 +61,21 @@ struct Renderer::State {
     buffer_height = new_h;
   }
 
-  void Draw(const Env& env, mjvCamera& camera, int h, int w, Image* rgb, DepthImage* depth) {
+  void Draw(const Env& env, mjvCamera& camera, int h, int w, Image* rgb, DepthImage* depth, bool segment = false) {
     if (h < 1 || w < 1 || h > 4096 || w > 4096) throw Error(fmt::format("bad render size {}x{}", h, w));
     gl->MakeCurrent();
     Bind(env.model_ptr());
     EnsureBuffer(w, h);
-    scene.flags[mjRND_SHADOW] = config.shadows;
-    scene.flags[mjRND_SKYBOX] = config.skybox;
+    scene.flags[mjRND_SHADOW] = config.shadows && !segment;
+    scene.flags[mjRND_SKYBOX] = config.skybox && !segment;
+    // Segmentation draws each scene geom in a flat colour that encodes its index + 1.
+    scene.flags[mjRND_SEGMENT] = segment;
+    scene.flags[mjRND_IDCOLOR] = segment;
     mjv_updateScene(model.get(), const_cast<mjData*>(&env.data()), &option, nullptr, &camera, mjCAT_ALL, &scene);
     const mjrRect viewport{0, 0, w, h};
     mjr_render(viewport, &scene, &context);
+    scene.flags[mjRND_SEGMENT] = 0;
+    scene.flags[mjRND_IDCOLOR] = 0;
     const size_t n = size_t(w) * h;
     rgb_scratch.resize(3 * n);
     if (depth) depth_scratch.resize(n);
@@ -123,6 +128,34 @@ void Renderer::Render(const Env& env, const std::string& camera, int height, int
   cam.type = mjCAMERA_FIXED;
   cam.fixedcamid = id;
   state_->Draw(env, cam, height, width, rgb, depth);
+}
+
+void Renderer::RenderGeomIds(const Env& env, const std::string& camera, int height, int width,
+                             std::vector<int>* geom_ids) {
+  const mjModel& m = env.model();
+  const int id = mj_name2id(&m, mjOBJ_CAMERA, camera.c_str());
+  if (id < 0) throw Error(fmt::format("unknown camera '{}'", camera));
+  mjvCamera cam;
+  mjv_defaultCamera(&cam);
+  cam.type = mjCAMERA_FIXED;
+  cam.fixedcamid = id;
+  Image colours;
+  state_->Draw(env, cam, height, width, &colours, nullptr, /*segment=*/true);
+  // Pixel colour = segid + 1; segid -> model geom id (decorations and other objects: -1).
+  const mjvScene& scene = state_->scene;
+  std::vector<int> by_segid;
+  for (int k = 0; k < scene.ngeom; ++k) {
+    const mjvGeom& g = scene.geoms[k];
+    if (g.segid < 0) continue;
+    if (int(by_segid.size()) <= g.segid) by_segid.resize(g.segid + 1, -1);
+    by_segid[g.segid] = g.objtype == mjOBJ_GEOM ? g.objid : -1;
+  }
+  geom_ids->assign(size_t(height) * width, -1);
+  for (size_t i = 0; i < geom_ids->size(); ++i) {
+    const uint8_t* c = colours.data() + 3 * i;
+    const int segid = int(c[0]) + 256 * int(c[1]) + 65536 * int(c[2]) - 1;
+    if (segid >= 0 && segid < int(by_segid.size())) (*geom_ids)[i] = by_segid[segid];
+  }
 }
 
 void Renderer::RenderFree(const Env& env, const FreeCamera& camera, int height, int width, Image* rgb) {

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sim/gl_context.h"
 #include "sim/types.h"
@@ -41,6 +42,9 @@ class Renderer {
   // camera (listing the model's cameras) or a bad size.
   void Render(const Env& env, const std::string& camera, int height, int width, Image* rgb,
               DepthImage* depth = nullptr);
+  // Segmentation of `camera`: per pixel (row-major, top row first) the model geom id seen
+  // there, or -1 for background and decorations. Leaves the RGB rendering state as it was.
+  void RenderGeomIds(const Env& env, const std::string& camera, int height, int width, std::vector<int>* geom_ids);
   // Renders the scene from a free camera (viewer recordings).
   void RenderFree(const Env& env, const FreeCamera& camera, int height, int width, Image* rgb);
 

@@ -64,6 +64,27 @@ Observation TaskEnv::Observe() {
   return obs;
 }
 
+Image TaskEnv::ObjectMask(const std::string& camera) {
+  PADBENCH_CHECK(renderer_ != nullptr, "ObjectMask needs a renderer");
+  const mjModel& m = env_->model();
+  if (movable_geoms_.empty()) {
+    movable_geoms_.assign(size_t(m.ngeom), false);
+    for (int g = 0; g < m.ngeom; ++g) {
+      for (int b = m.geom_bodyid[g]; b > 0; b = m.body_parentid[b]) {
+        if (m.body_jntnum[b] > 0) {
+          movable_geoms_[g] = true;
+          break;
+        }
+      }
+    }
+  }
+  std::vector<int> ids;
+  renderer_->RenderGeomIds(*env_, camera, config_.image_size, config_.image_size, &ids);
+  Image mask(config_.image_size, config_.image_size, 1);
+  for (size_t i = 0; i < ids.size(); ++i) mask.pixels[i] = ids[i] >= 0 && movable_geoms_[ids[i]] ? 255 : 0;
+  return mask;
+}
+
 Action AddNoise(const Action& action, double sigma, Rng& rng) {
   if (sigma <= 0) return action;
   Action noisy;

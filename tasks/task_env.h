@@ -40,6 +40,11 @@ class TaskEnv {
   // Renders the cameras and reads proprioception.
   Observation Observe();
   bool Success() const { return task_->Success(*env_); }
+  // Which pixels of `camera` (at the observation size) show the robot or a movable object (any
+  // body with a joint in its chain to the world: arm, gripper, free objects, drawers, doors):
+  // one channel, 255 there and 0 on the static table, fixtures, markers and background.
+  // Rendered from MuJoCo's segmentation; needs a renderer.
+  Image ObjectMask(const std::string& camera);
 
   const Task& task() const { return *task_; }
   const std::shared_ptr<const Task>& task_ptr() const { return task_; }
@@ -58,6 +63,7 @@ class TaskEnv {
   TaskEnvConfig config_;
   Renderer* renderer_;
   std::unique_ptr<Env> env_;
+  std::vector<bool> movable_geoms_;  // per model geom, for ObjectMask (filled on first use)
   Rng rng_{0};
   uint64_t seed_ = 0;
   std::string instruction_;

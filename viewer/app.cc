@@ -12,9 +12,11 @@
 #include <fmt/format.h>
 #include <imgui.h>
 
-#include "eval/engine.h"
-#include "eval/stats.h"
-#include "eval/video_observer.h"
+#include "eval/engine/engine.h"
+#include "eval/report/stats.h"
+#include "eval/report/video_observer.h"
+#include "policies/family.h"
+#include "policies/registry.h"
 #include "sim/assets.h"
 #include "sim/dataset.h"
 #include "sim/error.h"
@@ -31,16 +33,12 @@ const ImVec4 kRed(0.95f, 0.4f, 0.4f, 1.f);
 const ImVec4 kGreen(0.45f, 0.85f, 0.55f, 1.f);
 const ImVec4 kDim(0.6f, 0.6f, 0.65f, 1.f);
 
-// Policies offered in the session panel: the built-ins and the shipped checkpoints.
+// Policies offered in the session panel: those that need no file, then the shipped checkpoints.
 std::vector<std::string> PresetPolicies() {
-  std::vector<std::string> specs{"expert", "random"};
-  for (const char* name : {"diffusion_policy", "pad"}) {
-    try {
-      specs.push_back(fmt::format("{}={}", name, AssetPath("checkpoints/" + std::string(name))));
-    } catch (const Error&) {
-      // Not shipped in this checkout: not offered.
-    }
-  }
+  std::vector<std::string> specs;
+  for (const Family& f : Families())
+    if (f.is_policy() && !f.takes_path) specs.emplace_back(f.name);
+  for (const std::string& spec : ShippedPolicySpecs()) specs.push_back(spec);
   return specs;
 }
 
@@ -309,24 +307,48 @@ void App::PredictionPanel() {
   const LiveStep& s = e.steps[shown];
   // Row 1: the real frame, and per horizon the newest prediction that has met its real frame.
   LabelledImage(textures_, "camera", Tag(e.id, shown), s.camera, kFrame, fmt::format("t={}\nreal", shown));
-  std::map<int, std::pair<int, const LivePrediction*>> arrived;  // horizon -> (target step, prediction)
-  std::map<int, std::pair<double, int>> psnr;                     // horizon -> (sum, count) up to the shown step
+  // Per (kind, horizon): the newest prediction that has met its real frame, and running means of
+  // its PSNR, the persistence baseline's and the object-masked ones up to the shown step.
+  struct Tally {
+    int target = 0;
+    const LivePrediction* newest = nullptr;
+    double psnr = 0, copy = 0, masked = 0, masked_copy = 0;
+    int n = 0, masked_n = 0;
+  };
+  std::map<std::pair<PredictionKind, int>, Tally> tallies;
   for (int i = 0; i <= shown; ++i) {
     for (const LivePrediction& p : e.steps[i].predictions) {
-      arrived[p.horizon] = {i, &p};
-      psnr[p.horizon].first += p.psnr;
-      ++psnr[p.horizon].second;
+      Tally& t = tallies[{p.kind, p.horizon}];
+      t.target = i;
+      t.newest = &p;
+      t.psnr += p.psnr;
+      t.copy += p.persistence_psnr;
+      ++t.n;
+      if (!std::isnan(p.masked_psnr)) {
+        t.masked += p.masked_psnr;
+        t.masked_copy += p.masked_persistence_psnr;
+        ++t.masked_n;
+      }
     }
   }
-  for (const auto& [h, hit] : arrived) {
+  for (const auto& [key, t] : tallies) {
+    const auto [kind, h] = key;
     ImGui::SameLine();
-    LabelledImage(textures_, fmt::format("arrived{}", h), Tag(e.id, hit.first, h), hit.second->rgb, kFrame,
-                  fmt::format("t={} from t-{}\n{:.1f} dB", hit.first, h, hit.second->psnr));
+    LabelledImage(textures_, fmt::format("arrived{}{}", int(kind), h), Tag(e.id, t.target, h + 1000 * int(kind)),
+                  t.newest->rgb, kFrame,
+                  fmt::format("t={} {} t-{}\n{:.1f} dB (copy {:.1f})", t.target,
+                              kind == PredictionKind::kGoal ? "goal from" : "from", h, t.newest->psnr,
+                              t.newest->persistence_psnr));
   }
-  if (!psnr.empty()) {
-    std::string line = "PSNR so far:";
-    for (const auto& [h, sum] : psnr) line += fmt::format("  h={} {:.1f} dB (n={})", h, sum.first / sum.second, sum.second);
-    ImGui::TextUnformatted(line.c_str());
+  if (!tallies.empty()) {
+    ImGui::TextWrapped("PSNR so far, model / copy of the frame seen (full frame; robot and objects):");
+    for (const auto& [key, t] : tallies) {
+      const std::string masked = t.masked_n ? fmt::format("{:.1f} / {:.1f}", t.masked / t.masked_n,
+                                                          t.masked_copy / t.masked_n)
+                                            : "-";
+      ImGui::Text("  %s h=%d: %.1f / %.1f dB, objects %s dB (n=%d)", key.first == PredictionKind::kGoal ? "goal" : "future",
+                  key.second, t.psnr / t.n, t.copy / t.n, masked.c_str(), t.n);
+    }
   }
   // Row 2: what the newest Act call predicts for the steps still ahead.
   const LiveAct* act = ActAt(shown);

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "eval/episode_record.h"
-#include "eval/live.h"
+#include "eval/engine/episode_record.h"
+#include "eval/live/live.h"
 #include "viewer/scene_view.h"
 #include "viewer/widgets.h"
 

@@ -7,7 +7,7 @@ namespace padbench::cli {
 
 // tasks, render, experts, collect, perf, sheet.
 void AddSimCommands(CLI::App& app);
-// eval, compare, merge (argv is recorded in results.json).
+// eval, compare, merge, curves (argv is recorded in results.json).
 void AddEvalCommands(CLI::App& app, int argc, char** argv);
 // train.
 void AddTrainCommands(CLI::App& app);

@@ -1,18 +1,20 @@
 // eval, compare, merge: the evaluation subcommands.
 #include <csignal>
 #include <cstdlib>
-#include <fstream>
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "eval/app/commands.h"
-#include "eval/compare.h"
-#include "eval/engine.h"
-#include "eval/report.h"
+#include "eval/report/compare.h"
+#include "eval/engine/engine.h"
+#include "eval/bench/learning_curves.h"
+#include "eval/report/report.h"
 #include "policies/registry.h"
 #include "sim/error.h"
+#include "sim/json_file.h"
 #include "tasks/registry.h"
 
 namespace padbench::cli {
@@ -42,15 +44,12 @@ std::string PolicyHelp() {
 }
 
 nlohmann::json ReadResults(const std::string& path_or_dir) {
-  std::string path = path_or_dir;
-  if (std::ifstream(path + "/results.json")) path += "/results.json";
-  std::ifstream in(path);
-  if (!in) throw Error(fmt::format("cannot read {} (give a results.json or an eval output folder)", path_or_dir));
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(fmt::format("{} is not valid JSON: {}", path, e.what()));
+  const bool dir = std::filesystem::is_directory(path_or_dir);
+  const std::string path = dir ? path_or_dir + "/results.json" : path_or_dir;
+  if (!std::filesystem::exists(path)) {
+    throw Error(fmt::format("cannot read {} (give a results.json or an eval output folder)", path_or_dir));
   }
+  return ReadJsonFile(path);
 }
 
 void AddEval(CLI::App& app, const std::string& command_line) {
@@ -153,6 +152,44 @@ void AddMerge(CLI::App& app, const std::string& command_line) {
   });
 }
 
+void AddCurves(CLI::App& app, const std::string& command_line) {
+  struct Opts {
+    LearningCurveConfig config;
+    std::vector<std::string> runs;
+    std::string suite = "default";
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand(
+      "curves", "Learning curves: evaluate every snapshot of training runs (train --snapshots), plot success against "
+                "action-supervised samples");
+  cmd->add_option("--run", o->runs, "NAME=DIR of a training run (repeatable): DIR/samples_*/ and DIR itself")
+      ->required();
+  cmd->add_option("--suite", o->suite, "Suite: default, all, easy, medium, hard")->capture_default_str();
+  cmd->add_option("--episodes", o->config.episodes, "Episodes per task and checkpoint")->capture_default_str();
+  cmd->add_option("--seed", o->config.seed, "Base seed of the episodes")->capture_default_str();
+  o->config.workers = 2;
+  cmd->add_option("--workers", o->config.workers, "Parallel workers")->capture_default_str();
+  cmd->add_option("--eval-dir", o->config.eval_dir, "Folder of the eval run (resumed when it exists)")->required();
+  cmd->add_option("--out", o->config.out_dir, "Folder for learning_curves.{csv,md,png}")->required();
+  cmd->callback([o, command_line] {
+    for (const std::string& run : o->runs) {
+      const size_t eq = run.find('=');
+      if (eq == std::string::npos || eq == 0) throw Error(fmt::format("--run wants NAME=DIR, got '{}'", run));
+      o->config.runs.push_back({run.substr(0, eq), run.substr(eq + 1)});
+    }
+    o->config.tasks = SuiteTasks(o->suite);
+    o->config.command_line = command_line;
+    std::signal(SIGINT, OnSignal);
+    std::signal(SIGTERM, OnSignal);
+    const auto points = RunLearningCurves(o->config);
+    for (const CurvePoint& p : points) {
+      fmt::print("{:<20} {:>8} samples  {:5.1f}% [{:.1f}, {:.1f}]  {}\n", p.run, p.robot_samples, 100 * p.rate,
+                 100 * p.ci_low, 100 * p.ci_high, p.spec);
+    }
+    fmt::print("curves: {}/learning_curves.{{csv,md,png}}; episodes: {}/\n", o->config.out_dir, o->config.eval_dir);
+  });
+}
+
 }  // namespace
 
 void AddEvalCommands(CLI::App& app, int argc, char** argv) {
@@ -160,6 +197,7 @@ void AddEvalCommands(CLI::App& app, int argc, char** argv) {
   AddEval(app, command_line);
   AddCompare(app);
   AddMerge(app, command_line);
+  AddCurves(app, command_line);
 }
 
 }  // namespace padbench::cli

@@ -2,15 +2,17 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "eval/app/commands.h"
-#include "eval/collect.h"
-#include "eval/experts.h"
-#include "eval/perf.h"
-#include "eval/sheet.h"
+#include "eval/data/collect.h"
+#include "eval/data/experts.h"
+#include "eval/bench/perf.h"
+#include "eval/data/sheet.h"
+#include "policies/family.h"
 #include "policies/registry.h"
 #include "sim/assets.h"
 #include "sim/error.h"
@@ -62,7 +64,7 @@ void AddTasks(CLI::App& app) {
 
 void AddRender(CLI::App& app) {
   struct Opts {
-    std::string task, out, camera = "corner", gl = "auto", depth_out;
+    std::string task, out, camera = "corner", gl = "auto", depth_out, mask_out;
     uint64_t seed = 0;
     int size = 256, steps = 0;
   };
@@ -75,6 +77,8 @@ void AddRender(CLI::App& app) {
   cmd->add_option("--size", o->size, "Image height and width in pixels")->capture_default_str();
   cmd->add_option("--expert-steps", o->steps, "Run the scripted expert this many steps first")->capture_default_str();
   cmd->add_option("--depth-out", o->depth_out, "Also write depth as an 8-bit PNG (near = bright)");
+  cmd->add_option("--mask-out", o->mask_out,
+                  "Also write the object mask (robot and movable objects, what masked PSNR scores) as a PNG");
   cmd->add_option("--gl", o->gl, "GL backend: auto, egl, osmesa")->capture_default_str();
   cmd->callback([o] {
     auto renderer = Renderer::Create({ParseGlBackend(o->gl)});
@@ -101,6 +105,13 @@ void AddRender(CLI::App& app) {
       }
       WritePng(o->depth_out, vis);
       fmt::print("depth {:.3f}..{:.3f} m -> {}\n", lo, hi, o->depth_out);
+    }
+    if (!o->mask_out.empty()) {
+      const Image mask = env->ObjectMask(o->camera);
+      Image vis(mask.height, mask.width, 3);
+      for (size_t i = 0; i < mask.pixels.size(); ++i) vis.pixels[3 * i] = vis.pixels[3 * i + 1] = vis.pixels[3 * i + 2] = mask.pixels[i];
+      WritePng(o->mask_out, vis);
+      fmt::print("object mask -> {}\n", o->mask_out);
     }
     fmt::print("{} seed {} ({}): \"{}\" -> {} [{} on {}]\n", o->task, o->seed, o->camera, obs.instruction, o->out,
                GlBackendName(renderer->backend()), renderer->gl_renderer());
@@ -186,8 +197,7 @@ void AddCollect(CLI::App& app) {
 void AddPerf(CLI::App& app) {
   struct Opts {
     bool sim = false, eval = false, policies = false;
-    std::vector<std::string> specs{"diffusion_policy=" + AssetDir() + "/checkpoints/diffusion_policy",
-                                   "pad=" + AssetDir() + "/checkpoints/pad"};
+    std::vector<std::string> specs;  // default: ShippedPolicySpecs()
     double seconds = 2.0;
     int episodes = 10;
     std::string gl = "auto";
@@ -209,18 +219,18 @@ void AddPerf(CLI::App& app) {
     if (o->eval) fmt::print("{}\n", FormatEvalPerf(MeasureEval(gl, o->episodes)));
     if (o->sim) fmt::print("{}\n", FormatSimPerf(MeasureSim(gl, o->seconds)));
     if (o->policies) {
+      if (o->specs.empty()) o->specs = ShippedPolicySpecs();
       const auto acts = MeasurePolicies(o->specs, gl);
       std::vector<TrainPerf> training;
-      std::vector<DenoiserThroughput> denoisers;
+      std::vector<std::string> reports;
+      std::set<std::string> trained;
       for (const std::string& spec : o->specs) {
         const PolicySpec parsed = ParsePolicySpec(spec);
-        if (parsed.name == "diffusion_policy") training.push_back(MeasureTraining("diffusion_policy", gl));
-        if (parsed.name != "pad") continue;
-        // Batch 1 is what Act runs; batch 64 is a training batch.
-        for (int threads : {1, 2})
-          for (int batch : {1, 64}) denoisers.push_back(MeasureDenoiser(parsed.path, threads, batch));
+        const Family& family = FindFamily(parsed.name);
+        if (family.trainer && trained.insert(parsed.name).second) training.push_back(MeasureTraining(parsed.name, gl));
+        if (family.benchmark) reports.push_back(family.benchmark(parsed.path));
       }
-      fmt::print("{}", FormatPolicyPerf(acts, training, denoisers));
+      fmt::print("{}", FormatPolicyPerf(acts, training, reports));
     }
   });
 }

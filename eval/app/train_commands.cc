@@ -6,11 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/app/commands.h"
-#include "eval/plots.h"
-#include "eval/metrics.h"
+#include "eval/report/plots.h"
+#include "eval/metrics/image_quality.h"
 #include "policies/train/trainer.h"
 #include "sim/image_io.h"
 #include "sim/error.h"
+#include "sim/json_file.h"
 
 namespace padbench::cli {
 namespace {
@@ -80,6 +81,8 @@ void AddTrainCommands(CLI::App& app) {
   cmd->add_option("--out", o->config.out, "Checkpoint folder")->required();
   cmd->add_option("--config", o->config_file, "JSON file of model hyper-parameters (see the policy's README)");
   cmd->add_option("--steps", o->config.steps, "Optimiser steps")->capture_default_str();
+  cmd->add_option("--samples", o->config.samples,
+                  "Action-supervised sample budget (robot rows over the run); sets --steps when given");
   cmd->add_option("--batch", o->config.batch, "Batch size")->capture_default_str();
   cmd->add_option("--seed", o->config.seed, "Seed (initialisation, sampling, noise)")->capture_default_str();
   cmd->add_option("--threads", o->config.threads, "Torch threads")->capture_default_str();
@@ -87,23 +90,20 @@ void AddTrainCommands(CLI::App& app) {
   cmd->add_option("--warmup", o->config.warmup, "Warm-up steps")->capture_default_str();
   cmd->add_option("--checkpoint-every", o->config.checkpoint_every, "Steps between checkpoints")->capture_default_str();
   cmd->add_option("--val-every", o->config.val_every, "Steps between validation losses")->capture_default_str();
+  cmd->add_option("--snapshots", o->config.snapshot_fractions,
+                  "Fractions of the run (comma-separated, in (0, 1)) kept as OUT/samples_N/ checkpoints "
+                  "for learning curves")
+      ->delimiter(',');
   cmd->add_flag("--resume", o->config.resume, "Continue the run in --out from its last checkpoint");
   cmd->callback([o] {
-    if (!o->config_file.empty()) {
-      std::ifstream in(o->config_file);
-      if (!in) throw Error(fmt::format("cannot read --config {}", o->config_file));
-      try {
-        o->config.overrides = nlohmann::json::parse(in);
-      } catch (const nlohmann::json::exception& e) {
-        throw Error(fmt::format("--config {} is not valid JSON: {}", o->config_file, e.what()));
-      }
-    }
+    if (!o->config_file.empty()) o->config.overrides = ReadJsonFile(o->config_file);
     const train::TrainSummary s = train::Train(o->config);
     const std::string& out = o->config.out;
     PlotTrainLog(out + "/train_log.csv", out + "/loss.png");
-    fmt::print("trained {} ({} parameters) for {} steps in {:.0f} s: loss {:.4f}, validation {:.4f}\n"
-               "checkpoint: {}/ (config.json, model.pt, train_log.csv, loss.png)\n",
-               o->config.policy, s.parameters, s.steps, s.seconds, s.train_loss, s.val_loss, out);
+    fmt::print("trained {} ({} parameters) for {} steps ({} robot + {} video samples) in {:.0f} s: loss {:.4f}, "
+               "validation {:.4f}\ncheckpoint: {}/ (config.json, model.pt, train_log.csv, loss.png)\n",
+               o->config.policy, s.parameters, s.steps, s.robot_samples, s.video_samples, s.seconds, s.train_loss,
+               s.val_loss, out);
     if (o->config.policy == "autoencoder") ReportReconstruction(o->config);
   });
 }

@@ -1,12 +1,12 @@
-#include "policies/diffusion_policy/diffusion_policy.h"
-
+// Diffusion Policy as a padbench policy family (spec `diffusion_policy=<checkpoint dir>`).
 #include <chrono>
 #include <deque>
 
 #include <fmt/format.h>
 
-#include "policies/checkpoint.h"
 #include "policies/diffusion_policy/model.h"
+#include "policies/family.h"
+#include "policies/learned.h"
 #include "policies/nn/io.h"
 #include "sim/error.h"
 #include "sim/rng.h"
@@ -18,7 +18,7 @@ class DiffusionPolicy final : public Policy {
  public:
   DiffusionPolicy(dp::Model model) : model_(std::move(model)) { model_->eval(); }
 
-  std::string_view Name() const override { return "diffusion_policy"; }
+  std::string_view Name() const override { return dp::kName; }
   PolicyInputs Inputs() const override {
     PolicyInputs in;
     in.cameras = {model_->config().camera};
@@ -27,7 +27,7 @@ class DiffusionPolicy final : public Policy {
   }
   void Reset(const EpisodeInfo& episode) override {
     instruction_ = episode.instruction;
-    generator_ = at::detail::createCPUGenerator(Mix64(episode.seed ^ HashName("diffusion_policy")));
+    generator_ = at::detail::createCPUGenerator(Mix64(episode.seed ^ HashName(dp::kName)));
     history_.clear();
   }
   void Observe(const Observation& obs) override {
@@ -46,7 +46,7 @@ class DiffusionPolicy final : public Policy {
     for (int k = 0; k < c.obs_horizon; ++k) {
       const int idx = std::max(0, int(history_.size()) - c.obs_horizon + k);
       const Observation& o = history_[idx];
-      images.push_back(nn::ImageTensor(o, c.camera, c.image_size, "diffusion_policy"));
+      images.push_back(nn::ImageTensor(o, c.camera, c.image_size, dp::kName));
       proprio.push_back(nn::ProprioTensor(o));
     }
     auto cond = model_->Condition(torch::stack(images).unsqueeze(0), torch::stack(proprio).unsqueeze(0),
@@ -80,11 +80,29 @@ class DiffusionPolicy final : public Policy {
 
 }  // namespace
 
-std::unique_ptr<Policy> MakeDiffusionPolicy(const std::string& checkpoint_dir) {
-  const nlohmann::json config = ReadCheckpointConfig(checkpoint_dir, "diffusion_policy");
-  dp::Model model = dp::ModelFromCheckpoint(config);
-  nn::LoadParameters(*model, checkpoint_dir + "/model.pt");
-  return std::make_unique<DiffusionPolicy>(std::move(model));
+Family DiffusionPolicyFamily() {
+  FamilyTrainer trainer;
+  trainer.make = [](const nlohmann::json& overrides, const train::DemoData& data) {
+    const dp::Config config = dp::Config::FromJson(overrides);
+    train::CheckImageSize(data, config.image_size);
+    return train::MakeModelTrainable(dp::Model(config, nn::Normalizer::Fit(data.AllProprio()),
+                                               nn::Normalizer::Fit(data.AllActions()),
+                                               train::TrainingVocabulary(data)));
+  };
+  trainer.from_checkpoint = [](const nlohmann::json& checkpoint) {
+    return train::MakeModelTrainable(dp::ModelFromCheckpoint(checkpoint));
+  };
+  trainer.tiny_config = R"({"vision_channels": [8, 16], "vision_keypoints": 8, "vision_dim": 16,
+                            "down_dims": [16, 32], "text_dim": 8, "ddim_steps": 2})";
+  Family f;
+  f.name = dp::kName;
+  f.help = "Diffusion Policy (CNN U-Net) from a checkpoint folder";
+  f.takes_path = true;
+  f.make = [](const std::string& dir) {
+    return std::make_unique<DiffusionPolicy>(LoadCheckpoint(dir, dp::kName, dp::ModelFromCheckpoint));
+  };
+  f.trainer = std::move(trainer);
+  return f;
 }
 
 }  // namespace padbench

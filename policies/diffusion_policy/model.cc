@@ -37,7 +37,7 @@ nlohmann::json Config::ToJson() const {
 
 Config Config::FromJson(const nlohmann::json& j) {
   Config c;
-  const ConfigReader r("diffusion_policy", j, c.ToJson());
+  const ConfigReader r(std::string(kName), j, c.ToJson());
   ReadFields(r, c, kFields);
   nn::ReadScheduleJson(r, c.schedule);
   if (c.obs_horizon < 1 || c.pred_horizon < c.obs_horizon - 1 + c.action_horizon || c.action_horizon < 1) {
@@ -80,12 +80,7 @@ torch::Tensor ModelImpl::Text(const std::vector<std::string>& instructions) {
     for (const auto& s : instructions) rows.push_back(script_text_->Encode(s));
     return torch::cat(rows).detach();
   }
-  std::vector<int64_t> ids;
-  for (const auto& s : instructions) {
-    const auto row = vocabulary_.Encode(s, config_.max_words);
-    ids.insert(ids.end(), row.begin(), row.end());
-  }
-  return text_(torch::tensor(ids).view({int64_t(instructions.size()), config_.max_words}));
+  return text_(vocabulary_.EncodeBatch(instructions, config_.max_words));
 }
 
 torch::Tensor ModelImpl::Condition(const torch::Tensor& images, const torch::Tensor& proprio,
@@ -125,10 +120,18 @@ torch::Tensor ModelImpl::Sample(const torch::Tensor& cond, torch::Generator& gen
 }
 
 nlohmann::json ModelImpl::Checkpoint() const {
-  return {{"policy", "diffusion_policy"},
+  return {{"policy", kName},
           {"config", config_.ToJson()},
           {"normalizers", {{"proprio", proprio_norm_.ToJson()}, {"actions", action_norm_.ToJson()}}},
           {"vocabulary", vocabulary_.ToJson()}};
+}
+
+train::DataSpec ModelImpl::data_spec() const {
+  train::DataSpec spec;
+  spec.cameras = {config_.camera};
+  spec.obs_offsets = train::Range(1 - config_.obs_horizon, 1);
+  spec.action_offsets = train::Range(1 - config_.obs_horizon, 1 - config_.obs_horizon + config_.pred_horizon);
+  return spec;
 }
 
 Model ModelFromCheckpoint(const nlohmann::json& checkpoint) {

@@ -15,6 +15,9 @@
 
 namespace padbench::dp {
 
+// The family's name: spec, config.json "policy", seeds.
+inline constexpr std::string_view kName = "diffusion_policy";
+
 struct Config {
   int obs_horizon = 2;       // To
   int pred_horizon = 16;     // Tp
@@ -51,6 +54,8 @@ class ModelImpl : public torch::nn::Module {
 
   const Config& config() const { return config_; }
   nlohmann::json Checkpoint() const;
+  // A training sample: To observations up to the sample's step, Tp actions from the first of them.
+  train::DataSpec data_spec() const;
 
  private:
   torch::Tensor Text(const std::vector<std::string>& instructions);

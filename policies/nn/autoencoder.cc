@@ -86,7 +86,7 @@ torch::Tensor ToUint8Hwc(const torch::Tensor& images) {
 }
 
 Autoencoder LoadAutoencoder(const std::string& dir) {
-  const nlohmann::json checkpoint = ReadCheckpointConfig(dir, "autoencoder");
+  const nlohmann::json checkpoint = ReadCheckpointConfig(dir, std::string(kAutoencoderName));
   if (!checkpoint.contains("config")) throw Error(fmt::format("{}/config.json has no 'config'", dir));
   Autoencoder model(AutoencoderConfig::FromJson(checkpoint.at("config")));
   LoadParameters(*model, dir + "/model.pt");

@@ -17,6 +17,9 @@
 
 namespace padbench::nn {
 
+// config.json's "policy" of an autoencoder checkpoint.
+inline constexpr std::string_view kAutoencoderName = "autoencoder";
+
 struct AutoencoderConfig {
   std::vector<int64_t> channels{16, 32, 64};  // one stride-2 stage each: 64 -> 32 -> 16 -> 8
   int64_t latent_channels = 4;

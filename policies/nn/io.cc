@@ -6,7 +6,7 @@
 
 namespace padbench::nn {
 
-torch::Tensor ImageTensor(const Observation& obs, const std::string& camera, int size, const std::string& policy) {
+torch::Tensor ImageTensor(const Observation& obs, const std::string& camera, int size, std::string_view policy) {
   const auto it = obs.rgb.find(camera);
   if (it == obs.rgb.end()) throw Error(fmt::format("{}: observation lacks camera '{}'", policy, camera));
   const Image& img = it->second;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <torch/torch.h>
@@ -13,7 +14,7 @@ namespace padbench::nn {
 
 // The `camera` image of `obs` as uint8 [3,H,W] (a view of the observation's pixels); throws
 // padbench::Error, naming `policy`, when the camera is missing or not size x size.
-torch::Tensor ImageTensor(const Observation& obs, const std::string& camera, int size, const std::string& policy);
+torch::Tensor ImageTensor(const Observation& obs, const std::string& camera, int size, std::string_view policy);
 // End-effector position and gripper opening: float [4].
 torch::Tensor ProprioTensor(const Observation& obs);
 // Rows [from, from + count) of an action chunk [T,4], clamped to the action range [-1, 1].

@@ -128,6 +128,15 @@ std::vector<int64_t> Vocabulary::Encode(const std::string& sentence, int64_t len
   return ids;
 }
 
+torch::Tensor Vocabulary::EncodeBatch(const std::vector<std::string>& sentences, int64_t length) const {
+  std::vector<int64_t> ids;
+  for (const auto& s : sentences) {
+    const auto row = Encode(s, length);
+    ids.insert(ids.end(), row.begin(), row.end());
+  }
+  return torch::tensor(ids).view({int64_t(sentences.size()), length});
+}
+
 TextEncoderImpl::TextEncoderImpl(int64_t vocabulary_size, int64_t dim) {
   embedding_ = register_module("embedding", torch::nn::Embedding(vocabulary_size, dim));
 }

@@ -60,6 +60,8 @@ class Vocabulary {
   int64_t size() const { return int64_t(words_.size()) + 2; }
   // Token ids padded (or cut) to `length`.
   std::vector<int64_t> Encode(const std::string& sentence, int64_t length) const;
+  // The ids of a batch of sentences as a [B, length] tensor (what TextEncoder reads).
+  torch::Tensor EncodeBatch(const std::vector<std::string>& sentences, int64_t length) const;
 
  private:
   std::vector<std::string> words_;  // ids 2.. in order

@@ -1,10 +1,12 @@
 #include "policies/pad/bench.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <vector>
 
-#include "policies/checkpoint.h"
+#include "policies/learned.h"
 #include "policies/pad/model.h"
 #include "policies/threads.h"
 
@@ -28,8 +30,7 @@ double MedianSeconds(int repeats, Fn&& fn) {
 
 DenoiserThroughput MeasureDenoiser(const std::string& dir, int threads, int batch) {
   SetTorchThreads(threads);
-  pad::Model model = pad::ModelFromCheckpoint(ReadCheckpointConfig(dir, "pad"));
-  nn::LoadParameters(*model, dir + "/model.pt");
+  pad::Model model = LoadCheckpoint(dir, pad::kName, pad::ModelFromCheckpoint);
   model->eval();
   torch::NoGradGuard no_grad;
   const pad::Config& c = model->config();
@@ -47,6 +48,19 @@ DenoiserThroughput MeasureDenoiser(const std::string& dir, int threads, int batc
   out.forward_gflops = model->DenoiseFlops() * batch / s / 1e9;
   const auto a = torch::randn({1024, 1024}), b = torch::randn({1024, 1024});
   out.matmul_gflops = 2.0 * 1024 * 1024 * 1024 / MedianSeconds(10, [&] { torch::mm(a, b); }) / 1e9;
+  return out;
+}
+
+std::string DenoiserReport(const std::string& dir) {
+  std::string out = "| PAD denoiser forward | threads | batch | time | GFLOP/s | 1024^2 matmul GFLOP/s | ratio |\n"
+                    "|---|---|---|---|---|---|---|\n";
+  for (int threads : {1, 2}) {
+    for (int batch : {1, 64}) {
+      const DenoiserThroughput d = MeasureDenoiser(dir, threads, batch);
+      out += fmt::format("| | {} | {} | {:.2f} ms | {:.1f} | {:.1f} | {:.2f} |\n", d.threads, d.batch, d.forward_ms,
+                         d.forward_gflops, d.matmul_gflops, d.forward_gflops / d.matmul_gflops);
+    }
+  }
   return out;
 }
 

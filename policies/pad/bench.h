@@ -15,5 +15,8 @@ struct DenoiserThroughput {
 
 // Runs the denoiser of the PAD checkpoint in `dir` on random inputs of `batch` rows.
 DenoiserThroughput MeasureDenoiser(const std::string& dir, int threads, int batch);
+// MeasureDenoiser at batch 1 (what Act runs) and 64 (a training batch), 1 and 2 threads, as a
+// Markdown table: PAD's figures for `padbench perf --policies`.
+std::string DenoiserReport(const std::string& dir);
 
 }  // namespace padbench

@@ -43,7 +43,7 @@ nlohmann::json Config::ToJson() const {
 
 Config Config::FromJson(const nlohmann::json& j) {
   Config c;
-  const ConfigReader r("pad", j, c.ToJson());
+  const ConfigReader r(std::string(kName), j, c.ToJson());
   ReadFields(r, c, kFields);
   nn::ReadScheduleJson(r, c.schedule);
   nn::ParseConditioning(c.conditioning);  // validates
@@ -120,12 +120,7 @@ ModelImpl::ModelImpl(const Config& config, nn::Autoencoder autoencoder, nn::Norm
 }
 
 torch::Tensor ModelImpl::Text(const std::vector<std::string>& instructions) {
-  std::vector<int64_t> ids;
-  for (const auto& s : instructions) {
-    const auto row = vocabulary_.Encode(s, config_.max_words);
-    ids.insert(ids.end(), row.begin(), row.end());
-  }
-  return text_proj_(text_(torch::tensor(ids).view({int64_t(instructions.size()), config_.max_words})));
+  return text_proj_(text_(vocabulary_.EncodeBatch(instructions, config_.max_words)));
 }
 
 torch::Tensor ModelImpl::EncodeLatents(const torch::Tensor& images) {
@@ -265,10 +260,23 @@ double ModelImpl::DenoiseFlops() const {
 }
 
 nlohmann::json ModelImpl::Checkpoint() const {
-  return {{"policy", "pad"},
+  return {{"policy", kName},
           {"config", config_.ToJson()},
           {"normalizers", {{"proprio", proprio_norm_.ToJson()}, {"actions", action_norm_.ToJson()}}},
           {"vocabulary", vocabulary_.ToJson()}};
+}
+
+void ModelImpl::PrepareData(train::DemoData& data) {
+  data.CacheLatents([this](const torch::Tensor& images) { return EncodeLatents(images); });
+}
+
+train::DataSpec ModelImpl::data_spec() const {
+  train::DataSpec spec;
+  spec.cameras = {config_.autoencoder_config.camera};
+  spec.obs_offsets = {0};
+  spec.action_offsets = train::Range(0, config_.pred_horizon);
+  for (int k = 1; k <= config_.future_frames; ++k) spec.future_offsets.push_back(k * config_.frame_interval);
+  return spec;
 }
 
 Model ModelFromCheckpoint(const nlohmann::json& checkpoint) {

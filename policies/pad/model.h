@@ -19,6 +19,9 @@
 
 namespace padbench::pad {
 
+// The family's name: spec, config.json "policy", seeds.
+inline constexpr std::string_view kName = "pad";
+
 struct Config {
   int pred_horizon = 16;    // Tp actions denoised, from the current step
   int action_horizon = 8;   // Ta executed per inference
@@ -68,7 +71,12 @@ class ModelImpl : public torch::nn::Module {
                      const torch::Tensor& robot_data);
   // w_img * MSE(image noise) + w_act * MSE(action noise over samples with actions).
   torch::Tensor Loss(const train::Batch& batch, torch::Generator& generator);
-  void set_train_step(int step) { train_step_ = step; }
+  // The trainer's step, for the action-loss warm-up.
+  void BeginStep(int step) { train_step_ = step; }
+  // The autoencoder is frozen: the trainer encodes every frame once instead of every step.
+  void PrepareData(train::DemoData& data);
+  // A training sample: the current frame, Tp actions from it, K future frames `frame_interval` apart.
+  train::DataSpec data_spec() const;
   // DDIM sampling from uint8 images [B,3,H,W] and raw proprio [B,4]; `on_step` sees each
   // step's x0 estimate (decoding frames costs a decoder pass per step; only when asked).
   Sampled Sample(const torch::Tensor& images, const torch::Tensor& proprio, const std::vector<std::string>& instructions,

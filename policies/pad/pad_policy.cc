@@ -1,13 +1,15 @@
-#include "policies/pad/pad_policy.h"
-
+// PAD as a padbench policy family (spec `pad=<checkpoint dir>`).
 #include <chrono>
 #include <cstring>
 
 #include <fmt/format.h>
 
-#include "policies/checkpoint.h"
+#include "policies/family.h"
+#include "policies/learned.h"
 #include "policies/nn/io.h"
+#include "policies/pad/bench.h"
 #include "policies/pad/model.h"
+#include "sim/assets.h"
 #include "sim/error.h"
 #include "sim/rng.h"
 
@@ -18,7 +20,7 @@ class PadPolicy final : public Policy {
  public:
   explicit PadPolicy(pad::Model model) : model_(std::move(model)) { model_->eval(); }
 
-  std::string_view Name() const override { return "pad"; }
+  std::string_view Name() const override { return pad::kName; }
   PolicyInputs Inputs() const override {
     PolicyInputs in;
     in.cameras = {camera()};
@@ -27,7 +29,7 @@ class PadPolicy final : public Policy {
   }
   void Reset(const EpisodeInfo& episode) override {
     instruction_ = episode.instruction;
-    generator_ = at::detail::createCPUGenerator(Mix64(episode.seed ^ HashName("pad")));
+    generator_ = at::detail::createCPUGenerator(Mix64(episode.seed ^ HashName(pad::kName)));
   }
   void SetDenoiseCallback(DenoiseCallback callback) override { callback_ = std::move(callback); }
 
@@ -36,7 +38,7 @@ class PadPolicy final : public Policy {
     const auto start = Clock::now();
     const pad::Config& c = model_->config();
     torch::NoGradGuard no_grad;
-    const auto image = nn::ImageTensor(obs, camera(), c.autoencoder_config.image_size, "pad").unsqueeze(0);
+    const auto image = nn::ImageTensor(obs, camera(), c.autoencoder_config.image_size, pad::kName).unsqueeze(0);
     const auto proprio = nn::ProprioTensor(obs).unsqueeze(0);
     std::function<void(int, const pad::Sampled&)> on_step;
     if (callback_) {
@@ -83,11 +85,38 @@ class PadPolicy final : public Policy {
 
 }  // namespace
 
-std::unique_ptr<Policy> MakePadPolicy(const std::string& checkpoint_dir) {
-  const nlohmann::json config = ReadCheckpointConfig(checkpoint_dir, "pad");
-  pad::Model model = pad::ModelFromCheckpoint(config);
-  nn::LoadParameters(*model, checkpoint_dir + "/model.pt");
-  return std::make_unique<PadPolicy>(std::move(model));
+Family PadFamily() {
+  FamilyTrainer trainer;
+  trainer.make = [](const nlohmann::json& overrides, const train::DemoData& data) {
+    pad::Config config = pad::Config::FromJson(overrides);
+    if (config.autoencoder.empty()) config.autoencoder = AssetDir() + "/checkpoints/autoencoder";
+    nn::Autoencoder autoencoder = nn::LoadAutoencoder(config.autoencoder);
+    config.autoencoder_config = autoencoder->config();
+    train::CheckImageSize(data, config.autoencoder_config.image_size);
+    // Latent scale: 1 / std of the latents of 1024 training frames (fixed by the data seed).
+    Rng rng(0x1A7E57);
+    const train::Batch sample = data.Sample(1024, train::DataSpec::CurrentFrame(config.autoencoder_config.camera), false, rng);
+    torch::NoGradGuard no_grad;
+    config.latent_scale = 1.0 / autoencoder->Encode(sample.images.select(1, -1)).std().item<double>();
+    return train::MakeModelTrainable(pad::Model(config, std::move(autoencoder), nn::Normalizer::Fit(data.AllProprio()),
+                                                nn::Normalizer::Fit(data.AllActions()),
+                                                train::TrainingVocabulary(data)));
+  };
+  trainer.from_checkpoint = [](const nlohmann::json& checkpoint) {
+    return train::MakeModelTrainable(pad::ModelFromCheckpoint(checkpoint));
+  };
+  trainer.tiny_config = R"({"width": 32, "depth": 1, "heads": 2, "pred_horizon": 8, "action_horizon": 4,
+                            "future_frames": 2, "frame_interval": 2, "ddim_steps": 2, "text_dim": 8})";
+  Family f;
+  f.name = pad::kName;
+  f.help = "PAD: a Diffusion Transformer denoising future frames and actions jointly, from a checkpoint folder";
+  f.takes_path = true;
+  f.make = [](const std::string& dir) {
+    return std::make_unique<PadPolicy>(LoadCheckpoint(dir, pad::kName, pad::ModelFromCheckpoint));
+  };
+  f.trainer = std::move(trainer);
+  f.benchmark = DenoiserReport;
+  return f;
 }
 
 }  // namespace padbench

@@ -11,10 +11,13 @@
 #include <utility>
 #include <vector>
 
+#include "policies/family.h"
 #include "sim/error.h"
 
 namespace padbench {
 namespace {
+
+constexpr std::string_view kTorchScript = "torchscript";
 
 constexpr char kCameraAttr[] = "padbench_camera";
 constexpr char kImageSizeAttr[] = "padbench_image_size";
@@ -136,7 +139,7 @@ class TorchScriptPolicy final : public Policy {
         takes_instruction_(takes_instruction),
         inputs_(std::move(inputs)) {}
 
-  std::string_view Name() const override { return "torchscript"; }
+  std::string_view Name() const override { return kTorchScript; }
   PolicyInputs Inputs() const override { return inputs_; }
   void Reset(const EpisodeInfo& episode) override { instruction_ = episode.instruction; }
   PolicyOutput Act(const Observation& obs) override;
@@ -228,6 +231,16 @@ std::unique_ptr<Policy> MakeTorchScriptPolicy(const std::string& path) {
   const bool takes_instruction = CheckForward(module, path);
   PolicyInputs inputs = ReadInputs(module, path);
   return std::make_unique<TorchScriptPolicy>(path, std::move(module), takes_instruction, std::move(inputs));
+}
+
+Family TorchScriptFamily() {
+  Family f;
+  f.name = kTorchScript;
+  f.help = "a TorchScript module exported from PyTorch (policies/torchscript/README.md)";
+  f.takes_path = true;
+  f.make = MakeTorchScriptPolicy;
+  f.test_file = "tests/data/torchscript_policy.pt";
+  return f;
 }
 
 }  // namespace padbench

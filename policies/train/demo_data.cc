@@ -11,16 +11,26 @@
 
 namespace padbench::train {
 
-DemoData DemoData::Load(const std::vector<std::string>& paths, const std::string& camera, double val_fraction,
-                        uint64_t seed) {
+std::vector<int> Range(int first, int last) {
+  std::vector<int> out;
+  for (int i = first; i < last; ++i) out.push_back(i);
+  return out;
+}
+
+DemoData DemoData::Load(const std::vector<std::string>& paths, const std::vector<std::string>& cameras,
+                        double val_fraction, uint64_t seed) {
   DemoData data;
+  data.cameras_ = cameras;
   std::vector<Episode> all;
   int64_t frames = 0;
   for (const std::string& path : paths) {
     auto reader = DatasetReader::Open(path);
-    const auto cameras = reader->Cameras();
-    if (std::find(cameras.begin(), cameras.end(), camera) == cameras.end()) {
-      throw Error(fmt::format("{} has no camera '{}' (it has: {})", path, camera, fmt::join(cameras, ", ")));
+    const auto available = reader->Cameras();
+    if (data.cameras_.empty()) data.cameras_ = available;  // every camera of the first file
+    for (const std::string& camera : data.cameras_) {
+      if (std::find(available.begin(), available.end(), camera) == available.end()) {
+        throw Error(fmt::format("{} has no camera '{}' (it has: {})", path, camera, fmt::join(available, ", ")));
+      }
     }
     if (!reader->HasActions()) data.has_actions_ = false;
     for (int i = 0; i < reader->NumEpisodes(); ++i) {
@@ -34,9 +44,12 @@ DemoData DemoData::Load(const std::vector<std::string>& paths, const std::string
       Episode e;
       e.task = ep.task;
       e.instruction = ep.instruction;
-      e.images = torch::from_blob(const_cast<uint8_t*>(ep.images.at(camera).data()), {T, s, s, 3}, torch::kUInt8)
-                     .permute({0, 3, 1, 2})
-                     .contiguous();
+      for (const std::string& camera : data.cameras_) {
+        e.images[camera] =
+            torch::from_blob(const_cast<uint8_t*>(ep.images.at(camera).data()), {T, s, s, 3}, torch::kUInt8)
+                .permute({0, 3, 1, 2})
+                .contiguous();
+      }
       auto ee = torch::from_blob(const_cast<float*>(ep.ee_pos.data()), {T, 3}, torch::kFloat);
       auto grip = torch::from_blob(const_cast<float*>(ep.gripper.data()), {T, 1}, torch::kFloat);
       e.proprio = torch::cat({ee, grip}, 1).clone();
@@ -63,39 +76,79 @@ DemoData DemoData::Load(const std::vector<std::string>& paths, const std::string
   return data;
 }
 
-Batch DemoData::Sample(int batch, const Window& window, bool validation, Rng& rng) const {
+namespace {
+
+// Indices t + offset for each offset, clamped to the episode.
+torch::Tensor Indices(int64_t t, const std::vector<int>& offsets, int64_t length) {
+  std::vector<int64_t> idx;
+  for (int o : offsets) idx.push_back(std::clamp<int64_t>(t + o, 0, length - 1));
+  return torch::tensor(idx, torch::kLong);
+}
+
+}  // namespace
+
+Batch DemoData::Sample(int batch, const DataSpec& spec, bool validation, Rng& rng) const {
   const auto& episodes = validation ? val_ : train_;
   PADBENCH_CHECK(!episodes.empty(), "no episodes to sample from");
+  PADBENCH_CHECK(!spec.cameras.empty() && !spec.obs_offsets.empty(), "a data spec needs a camera and an observation");
+  for (const std::string& camera : spec.cameras) {
+    if (std::find(cameras_.begin(), cameras_.end(), camera) == cameras_.end()) {
+      throw Error(fmt::format("the model wants camera '{}', the data has: {}", camera, fmt::join(cameras_, ", ")));
+    }
+  }
+  const std::string& camera = spec.cameras.front();
   // Uniform over steps, not episodes: draw an episode in proportion to its length.
   std::vector<int64_t> cumulative;
   int64_t total = 0;
-  for (const Episode& e : episodes) cumulative.push_back(total += e.images.size(0));
-  std::vector<torch::Tensor> frames, future, proprio, actions;
+  for (const Episode& e : episodes) cumulative.push_back(total += e.length());
+  std::vector<torch::Tensor> frames, future, goal, goal_offset, proprio, actions;
+  std::map<std::string, std::vector<torch::Tensor>> others;
   std::vector<int64_t> has;
   Batch b;
   for (int i = 0; i < batch; ++i) {
     const int64_t k = int64_t(rng.Index(uint64_t(total)));
     const size_t e = std::upper_bound(cumulative.begin(), cumulative.end(), k) - cumulative.begin();
     const Episode& ep = episodes[e];
-    const int64_t T = ep.images.size(0), t = k - (e ? cumulative[e - 1] : 0);
-    const int64_t start = t - window.obs_horizon + 1;
-    auto obs_idx = torch::arange(start, t + 1, torch::kLong).clamp(0, T - 1);
-    auto act_idx = torch::arange(start, start + window.pred_horizon, torch::kLong).clamp(0, T - 1);
-    const torch::Tensor& source = latents_ ? ep.latents : ep.images;
+    const int64_t T = ep.length(), t = k - (e ? cumulative[e - 1] : 0);
+    const auto obs_idx = Indices(t, spec.obs_offsets, T);
+    const torch::Tensor& source = latents_ ? ep.latents.at(camera) : ep.images.at(camera);
     frames.push_back(source.index_select(0, obs_idx));
-    if (window.future_frames > 0) {
-      auto future_idx = (torch::arange(1, window.future_frames + 1, torch::kLong) * window.frame_interval + t)
-                            .clamp(0, T - 1);
-      future.push_back(source.index_select(0, future_idx));
+    for (size_t c = 1; c < spec.cameras.size(); ++c) {
+      others[spec.cameras[c]].push_back(ep.images.at(spec.cameras[c]).index_select(0, obs_idx));
+    }
+    if (!spec.future_offsets.empty()) {
+      if (spec.future_per_obs) {
+        std::vector<torch::Tensor> per_obs;
+        for (int o : spec.obs_offsets) {
+          const int64_t ti = std::clamp<int64_t>(t + o, 0, T - 1);
+          per_obs.push_back(source.index_select(0, Indices(ti, spec.future_offsets, T)));
+        }
+        future.push_back(torch::stack(per_obs));
+      } else {
+        future.push_back(source.index_select(0, Indices(t, spec.future_offsets, T)));
+      }
+    }
+    if (spec.has_goal()) {
+      const int64_t g = std::min<int64_t>(t + spec.goal_min + int64_t(rng.Index(uint64_t(spec.goal_max - spec.goal_min + 1))),
+                                          T - 1);
+      goal.push_back(source[g]);
+      goal_offset.push_back(torch::tensor(g - t, torch::kLong));
     }
     proprio.push_back(ep.proprio.index_select(0, obs_idx));
     const bool with_actions = ep.actions.defined();
-    actions.push_back(with_actions ? ep.actions.index_select(0, act_idx) : torch::zeros({window.pred_horizon, 4}));
+    const int64_t ta = int64_t(spec.action_offsets.size());
+    actions.push_back(with_actions ? ep.actions.index_select(0, Indices(t, spec.action_offsets, T))
+                                   : torch::zeros({ta, 4}));
     has.push_back(with_actions);
     b.instructions.push_back(ep.instruction);
   }
   (latents_ ? b.latents : b.images) = torch::stack(frames);
   if (!future.empty()) (latents_ ? b.future_latents : b.future) = torch::stack(future);
+  if (!goal.empty()) {
+    (latents_ ? b.goal_latents : b.goal) = torch::stack(goal);
+    b.goal_offset = torch::stack(goal_offset);
+  }
+  for (auto& [name, rows] : others) b.other_cameras[name] = torch::stack(rows);
   b.proprio = torch::stack(proprio);
   b.actions = torch::stack(actions);
   b.has_actions = torch::tensor(has).to(torch::kBool);
@@ -106,9 +159,11 @@ void DemoData::CacheLatents(const std::function<torch::Tensor(const torch::Tenso
   torch::NoGradGuard no_grad;
   for (auto* set : {&train_, &val_}) {
     for (Episode& e : *set) {
-      std::vector<torch::Tensor> chunks;
-      for (const auto& chunk : e.images.split(256)) chunks.push_back(encode(chunk));
-      e.latents = torch::cat(chunks);
+      for (const auto& [camera, images] : e.images) {
+        std::vector<torch::Tensor> chunks;
+        for (const auto& chunk : images.split(256)) chunks.push_back(encode(chunk));
+        e.latents[camera] = torch::cat(chunks);
+      }
     }
   }
   latents_ = true;
@@ -121,8 +176,14 @@ Batch Concat(const Batch& a, const Batch& b) {
   Batch out;
   out.images = cat(a.images, b.images);
   out.future = cat(a.future, b.future);
+  out.goal = cat(a.goal, b.goal);
   out.latents = cat(a.latents, b.latents);
   out.future_latents = cat(a.future_latents, b.future_latents);
+  out.goal_latents = cat(a.goal_latents, b.goal_latents);
+  out.goal_offset = cat(a.goal_offset, b.goal_offset);
+  for (const auto& [name, x] : a.other_cameras) {
+    if (b.other_cameras.count(name)) out.other_cameras[name] = cat(x, b.other_cameras.at(name));
+  }
   out.proprio = cat(a.proprio, b.proprio);
   out.actions = cat(a.actions, b.actions);
   out.has_actions = cat(a.has_actions, b.has_actions);
@@ -155,7 +216,7 @@ std::vector<std::string> DemoData::Instructions() const {
 int64_t DemoData::frames() const {
   int64_t n = 0;
   for (const auto* set : {&train_, &val_})
-    for (const Episode& e : *set) n += e.images.size(0);
+    for (const Episode& e : *set) n += e.length();
   return n;
 }
 

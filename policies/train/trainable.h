@@ -1,4 +1,5 @@
-// What the shared training loop needs from a learned policy's model.
+// What the shared training loop needs from a learned policy's model. Families usually adapt
+// their model with train::ModelTrainable (policies/learned.h) instead of implementing this.
 #pragma once
 
 #include <memory>
@@ -21,18 +22,17 @@ class Trainable {
   // Everything config.json needs to rebuild the model: policy name, hyper-parameters,
   // normalisation statistics, vocabulary.
   virtual nlohmann::json Checkpoint() const = 0;
-  // The window of observations, actions and future frames a training sample spans.
-  virtual Window window() const = 0;
-  virtual std::string camera() const = 0;
+  // What one training sample holds (offsets of observations, actions, future frames, goal; cameras).
+  virtual DataSpec spec() const = 0;
   // Called before each training step's Loss (step counts from 0, also across --resume).
   virtual void BeginStep(int step) {}
   // Called once on each dataset before training (e.g. to cache latents of a frozen encoder).
   virtual void PrepareData(DemoData& data) {}
 };
 
-// A new model of `policy` (see TrainableNames()) with `overrides` applied to its default
-// hyper-parameters; normalisers and vocabulary are fitted on `data`. Throws padbench::Error
-// listing the trainable policies or naming an unknown or mistyped setting.
+// A new model of the trainable family `policy` (policies/family.h) with `overrides` applied to
+// its default hyper-parameters; normalisers and vocabulary are fitted on `data`. Throws
+// padbench::Error listing the trainable families or naming an unknown or mistyped setting.
 std::unique_ptr<Trainable> MakeTrainable(const std::string& policy, const nlohmann::json& overrides,
                                          const DemoData& data);
 // The model described by a checkpoint's config.json (weights not loaded).

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -15,6 +16,7 @@
 #include "policies/nn/layers.h"
 #include "policies/train/trainable.h"
 #include "sim/error.h"
+#include "sim/json_file.h"
 #include "sim/rng.h"
 
 namespace padbench::train {
@@ -34,11 +36,6 @@ std::string Eta(double seconds) {
   return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
 }
 
-void WriteJson(const std::string& path, const json& j) {
-  std::ofstream(path + ".tmp") << j.dump(2) << "\n";
-  fs::rename(path + ".tmp", path);
-}
-
 // The EMA weights as the model file, written through a fresh model of the same architecture.
 void SaveEmaModel(const json& checkpoint, const nn::Ema& ema, const std::string& path) {
   auto copy = TrainableFromCheckpoint(checkpoint);
@@ -49,15 +46,27 @@ void SaveEmaModel(const json& checkpoint, const nn::Ema& ema, const std::string&
 
 }  // namespace
 
-TrainSummary Train(const TrainConfig& c) {
+BatchRows RowsPerBatch(const TrainConfig& c) {
+  const int video = c.video.empty() ? 0 : std::clamp(int(std::lround(c.batch * c.video_ratio)), 1, c.batch - 1);
+  return {c.batch - video, video};
+}
+
+TrainSummary Train(const TrainConfig& requested) {
+  TrainConfig c = requested;
   if (c.data.empty()) throw Error("train: give --data");
   if (c.out.empty()) throw Error("train: give --out");
   if (c.steps < 1 || c.batch < 1 || c.threads < 1) throw Error("train: --steps, --batch and --threads must be >= 1");
   if (!c.video.empty() && !(c.video_ratio > 0 && c.video_ratio < 1)) {
     throw Error(fmt::format("train: --video-ratio must be in (0, 1), got {}", c.video_ratio));
   }
-  // Rows of each batch drawn from the action-free video (co-training).
-  const int video_rows = c.video.empty() ? 0 : std::clamp(int(std::lround(c.batch * c.video_ratio)), 1, c.batch - 1);
+  if (c.samples < 0) throw Error(fmt::format("train: --samples must be >= 0, got {}", c.samples));
+  for (double f : c.snapshot_fractions) {
+    if (!(f > 0 && f < 1)) throw Error(fmt::format("train: snapshot fractions must lie in (0, 1), got {}", f));
+  }
+  // Rows of each batch drawn from the robot data and from the action-free video (co-training).
+  const BatchRows rows = RowsPerBatch(c);
+  const int video_rows = rows.video;
+  if (c.samples > 0) c.steps = int((c.samples + rows.robot - 1) / rows.robot);
   torch::set_num_threads(c.threads);
   const auto start = std::chrono::steady_clock::now();
   const std::string config_path = c.out + "/config.json", state_path = c.out + "/train_state.pt",
@@ -71,36 +80,36 @@ TrainSummary Train(const TrainConfig& c) {
   if (!c.resume && fs::exists(config_path)) {
     throw Error(fmt::format("{} already holds a checkpoint; pass --resume to continue it or choose another --out", c.out));
   }
-  std::string camera = "corner";
+  // The model first when resuming (its data spec names the cameras to load); a new model is
+  // fitted on the data, which then holds every camera of the first file.
+  double previous_wall_s = 0;  // wall time of the sessions before a --resume
+  torch::manual_seed(c.seed);  // weight initialisation (a resumed model draws it too, then loads its weights)
   if (resuming) {
     checkpoint = ReadCheckpointConfig(c.out, c.policy);
-    camera = checkpoint.at("config").value("camera", camera);
-  } else if (c.overrides.contains("camera")) {
-    camera = c.overrides.at("camera");
+    previous_wall_s = checkpoint.at("training").value("wall_s", 0.0);
+    model = TrainableFromCheckpoint(checkpoint);
   }
-  DemoData data = DemoData::Load(c.data, camera, c.val_fraction, c.seed);
+  DemoData data = DemoData::Load(c.data, model ? model->spec().cameras : std::vector<std::string>{}, c.val_fraction,
+                                 c.seed);
   if (!data.has_actions()) throw Error("train: --data must hold actions; pass action-free video with --video");
   std::string fingerprint = data.Fingerprint();
-  DemoData video;
-  if (!c.video.empty()) {
-    video = DemoData::Load(c.video, camera, 0.0, c.seed);
-    fingerprint += fmt::format(" + video {} x{:.2f}", video.Fingerprint(), c.video_ratio);
-  }
-  torch::manual_seed(c.seed);  // weight initialisation
-  if (resuming) {
-    model = TrainableFromCheckpoint(checkpoint);
-    if (checkpoint.at("training").value("dataset", "") != fingerprint) {
-      throw Error(fmt::format("--resume: {} was trained on other data ({}), not {}", c.out,
-                              checkpoint.at("training").value("dataset", ""), fingerprint));
-    }
-  } else {
+  if (!resuming) {
     model = MakeTrainable(c.policy, c.overrides, data);
     checkpoint = model->Checkpoint();
     fs::create_directories(c.out);
   }
+  const DataSpec spec = model->spec();
+  DemoData video;
+  if (!c.video.empty()) {
+    video = DemoData::Load(c.video, spec.cameras, 0.0, c.seed);
+    fingerprint += fmt::format(" + video {} x{:.2f}", video.Fingerprint(), c.video_ratio);
+  }
+  if (resuming && checkpoint.at("training").value("dataset", "") != fingerprint) {
+    throw Error(fmt::format("--resume: {} was trained on other data ({}), not {}", c.out,
+                            checkpoint.at("training").value("dataset", ""), fingerprint));
+  }
   model->PrepareData(data);
   if (!c.video.empty()) model->PrepareData(video);
-  const Window window = model->window();
   torch::nn::Module& module = model->module();
   module.train();
   torch::optim::AdamW optimizer(module.parameters(),
@@ -152,24 +161,39 @@ TrainSummary Train(const TrainConfig& c) {
       // The same validation batches every time, so the curve compares like with like.
       Rng rng(Mix64(c.seed ^ 0xA11DA7E) + i);
       torch::Generator gen = at::detail::createCPUGenerator(Mix64(c.seed + 7919 * (i + 1)));
-      total += eval_model->Loss(data.Sample(c.batch, window, true, rng), gen).item<double>();
+      total += eval_model->Loss(data.Sample(c.batch, spec, true, rng), gen).item<double>();
     }
     return total / c.val_batches;
   };
 
-  auto save = [&](int step) {
+  // The EMA model of `step` as a loadable checkpoint folder (config.json, model.pt) in `dir`.
+  auto write_model = [&](const std::string& dir, int step) {
+    const double wall_s =
+        previous_wall_s + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     checkpoint["training"] = {{"steps", step},
+                              {"total_steps", c.steps},
                               {"seed", c.seed},
                               {"batch", c.batch},
                               {"lr", c.lr},
+                              {"warmup", c.warmup},
                               {"threads", c.threads},
                               {"dataset", fingerprint},
                               {"data", c.data},
                               {"video", c.video},
                               {"video_ratio", c.video.empty() ? 0.0 : c.video_ratio},
+                              {"robot_samples", int64_t(step) * rows.robot},
+                              {"video_samples", int64_t(step) * rows.video},
+                              {"wall_s", wall_s},
                               {"parameters", parameters}};
-    SaveEmaModel(checkpoint, ema, c.out + "/model.pt");
-    WriteJson(config_path, checkpoint);
+    fs::create_directories(dir);
+    SaveEmaModel(checkpoint, ema, dir + "/model.pt");
+    WriteJsonFile(dir + "/config.json", checkpoint);
+  };
+  std::set<int> snapshot_steps;
+  for (double f : c.snapshot_fractions) snapshot_steps.insert(std::max(1, int(std::lround(f * c.steps))));
+
+  auto save = [&](int step) {
+    write_model(c.out, step);
     torch::serialize::OutputArchive archive, weights, opt, shadow;
     module.save(weights);
     optimizer.save(opt);
@@ -183,11 +207,13 @@ TrainSummary Train(const TrainConfig& c) {
   };
 
   if (c.progress) {
-    fmt::print(stderr, "train {}: {} parameters, {} train / {} val episodes ({} frames){}, steps {}..{}\n", c.policy,
-               parameters, data.train_episodes(), data.val_episodes(), data.frames(),
+    fmt::print(stderr,
+               "train {}: {} parameters, {} train / {} val episodes ({} frames){}, steps {}..{} "
+               "({} action-supervised samples), {} threads\n",
+               c.policy, parameters, data.train_episodes(), data.val_episodes(), data.frames(),
                c.video.empty() ? "" : fmt::format(", + {} video episodes ({} frames, {} of {} rows per batch)",
                                                   video.train_episodes(), video.frames(), video_rows, c.batch),
-               first_step, c.steps);
+               first_step, c.steps, int64_t(c.steps) * rows.robot, c.threads);
   }
   TrainSummary summary;
   summary.parameters = parameters;
@@ -200,8 +226,8 @@ TrainSummary Train(const TrainConfig& c) {
     }
     Rng rng(Mix64(c.seed) + uint64_t(step));
     torch::Generator gen = at::detail::createCPUGenerator(Mix64(c.seed ^ 0xD1FF) + uint64_t(step));
-    Batch batch = data.Sample(c.batch - video_rows, window, false, rng);
-    if (video_rows > 0) batch = Concat(batch, video.Sample(video_rows, window, false, rng));
+    Batch batch = data.Sample(c.batch - video_rows, spec, false, rng);
+    if (video_rows > 0) batch = Concat(batch, video.Sample(video_rows, spec, false, rng));
     model->BeginStep(step);
     auto loss = model->Loss(batch, gen);
     optimizer.zero_grad();
@@ -232,9 +258,14 @@ TrainSummary Train(const TrainConfig& c) {
       running_n = 0;
       window_start = std::chrono::steady_clock::now();
     }
+    if (snapshot_steps.count(done) && done < c.steps) {
+      write_model(fmt::format("{}/samples_{}", c.out, int64_t(done) * rows.robot), done);
+    }
     if (done % c.checkpoint_every == 0 || done == c.steps) save(done);
   }
   summary.steps = c.steps;
+  summary.robot_samples = int64_t(c.steps) * rows.robot;
+  summary.video_samples = int64_t(c.steps) * rows.video;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }
@@ -242,10 +273,11 @@ TrainSummary Train(const TrainConfig& c) {
 Reconstructions ReconstructHeldOut(const std::string& dir, const std::vector<std::string>& data, uint64_t seed,
                                    double val_fraction, int frames) {
   nn::Autoencoder model = nn::LoadAutoencoder(dir);
-  const DemoData held_out = DemoData::Load(data, model->config().camera, val_fraction, seed);
+  const DataSpec spec = DataSpec::CurrentFrame(model->config().camera);
+  const DemoData held_out = DemoData::Load(data, spec.cameras, val_fraction, seed);
   if (held_out.val_episodes() == 0) throw Error("reconstruction: the data has no held-out episodes");
   Rng rng(Mix64(seed ^ 0x2EC0));
-  const auto real = held_out.Sample(frames, Window{}, true, rng).images.select(1, -1);
+  const auto real = held_out.Sample(frames, spec, true, rng).images.select(1, -1);
   torch::NoGradGuard no_grad;
   const auto recon = nn::ToUint8Hwc(model->Decode(model->Encode(real)));
   const auto real_hwc = real.permute({0, 2, 3, 1}).contiguous();

@@ -19,6 +19,9 @@ struct TrainConfig {
   std::string out;                  // checkpoint folder
   nlohmann::json overrides = nlohmann::json::object();  // model hyper-parameters (--config)
   int steps = 20000;
+  // The action-supervised sample budget: when > 0 it sets `steps` to the number of steps whose
+  // robot rows (batch minus video rows) add up to at least this many samples.
+  int64_t samples = 0;
   int batch = 64;
   uint64_t seed = 0;
   int threads = 2;
@@ -27,21 +30,33 @@ struct TrainConfig {
   int warmup = 500;                 // linear warm-up, then cosine decay to 0
   double ema_max_decay = 0.9999;
   int log_every = 50, val_every = 500, checkpoint_every = 1000, val_batches = 8;
+  // Fractions of the run (in (0, 1)) at which a loadable copy of the EMA model is kept as
+  // OUT/samples_<robot samples seen>/ (config.json, model.pt): the points of a learning curve.
+  std::vector<double> snapshot_fractions;
   double val_fraction = 0.05;       // held-out episodes
   bool progress = true;
 };
 
 struct TrainSummary {
   int steps = 0;
+  int64_t robot_samples = 0, video_samples = 0;  // rows seen by the end of the run
   double train_loss = 0, val_loss = 0;  // last logged values
   double seconds = 0;
   int64_t parameters = 0;
 };
 
 // Trains (or resumes) and writes OUT/config.json, OUT/model.pt (EMA weights),
-// OUT/train_log.csv and OUT/train_state.pt (for --resume). Deterministic for a seed and
+// OUT/train_log.csv and OUT/train_state.pt (for --resume). config.json's "training" block
+// records the schedule, robot and video samples seen, wall time (summed over resumes),
+// threads and trainable parameters. Deterministic for a seed and
 // thread count: every step draws from generators seeded by (seed, step).
 TrainSummary Train(const TrainConfig& config);
+
+// Robot (action-supervised) and video rows of each batch of `config`.
+struct BatchRows {
+  int robot = 0, video = 0;
+};
+BatchRows RowsPerBatch(const TrainConfig& config);
 
 // The names `--policy` accepts: "autoencoder, diffusion_policy, pad".
 std::string TrainableNames();

@@ -1,4 +1,4 @@
-#include "eval/collect.h"
+#include "eval/data/collect.h"
 
 #include <filesystem>
 

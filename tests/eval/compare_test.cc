@@ -1,4 +1,4 @@
-#include "eval/compare.h"
+#include "eval/report/compare.h"
 
 #include <map>
 #include <utility>

@@ -1,6 +1,6 @@
 // The evaluation engine: determinism across workers, failure isolation, resume
 // after a kill, shard + merge, and the results.json schema (golden file).
-#include "eval/engine.h"
+#include "eval/engine/engine.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -45,6 +46,7 @@ EvalConfig SmallRun(const std::string& out, int workers) {
 json Outcome(const EpisodeRecord& r) {
   json j = EpisodeToJson(r);
   for (const char* timing : {"act_ms", "warmup", "wall_s", "policy_s", "physics_s", "render_s"}) j.erase(timing);
+  j.at("metrics").erase("act_stages");
   return j;
 }
 
@@ -69,7 +71,7 @@ class FaultyPolicy final : public Policy {
     if (step_ == 2 && mode == 1) return {{{0.f, std::nanf(""), 0.f, 0.f}}, {}, {}};
     if (step_ == 4 && mode == 2) return {};
     // Otherwise: move a little, and "predict" that the next frame equals this one.
-    return {{{0.1f, 0.f, 0.f, 0.f}}, {{1, obs.rgb.at("corner")}}, {}};
+    return {{{0.1f, 0.f, 0.f, 0.f}}, {{1, obs.rgb.at("corner"), PredictionKind::kFuture, "corner"}}, {}};
   }
 
  private:
@@ -115,11 +117,24 @@ TEST_CASE("engine: a failing policy is recorded per episode and the run goes on"
     } else {
       REQUIRE(r.failure == "timeout");
       REQUIRE(r.length == FindTask("reach")->MaxSteps());
-      // Prediction quality was measured for the "next frame = this frame" guess.
-      REQUIRE(r.prediction.size() == 1);
-      REQUIRE(r.prediction[0].horizon == 1);
-      REQUIRE(r.prediction[0].count == r.length);
-      REQUIRE(r.prediction[0].psnr_sum / r.prediction[0].count > 15);
+      // Prediction quality was measured for the "next frame = this frame" guess, which is
+      // exactly the persistence baseline: the two metrics must agree to the bit.
+      const json& prediction = r.metrics.at("prediction");
+      REQUIRE(prediction.size() == 1);
+      REQUIRE(prediction[0].at("kind") == "future");
+      REQUIRE(prediction[0].at("camera") == "corner");
+      REQUIRE(prediction[0].at("horizon") == 1);
+      REQUIRE(prediction[0].at("count") == r.length);
+      REQUIRE(prediction[0].at("psnr_sum").get<double>() / r.length > 15);
+      const json& persistence = r.metrics.at("persistence");
+      REQUIRE(persistence[0].at("count") == r.length);
+      REQUIRE(persistence[0].at("psnr_sum") == prediction[0].at("psnr_sum"));
+      REQUIRE(persistence[0].at("ssim_sum") == prediction[0].at("ssim_sum"));
+      // Over the robot and movable objects, the model is again exactly the copy.
+      const json& masked = r.metrics.at("masked_psnr");
+      REQUIRE(masked[0].at("count").get<int>() > 0);
+      REQUIRE(masked[0].at("psnr_sum") == masked[0].at("persistence_psnr_sum"));
+      REQUIRE(masked[0].at("object_fraction_sum").get<double>() > 0);
     }
   }
   REQUIRE(errors > 0);
@@ -226,6 +241,68 @@ json Schema(const json& j) {
   return j.type_name();
 }
 
+// Predicts a goal image (the current frame, aiming 5 steps ahead) and a future frame of the
+// same horizon, so the two kinds meet the same real frames and must be reported apart.
+class GoalPolicy final : public Policy {
+ public:
+  std::string_view Name() const override { return "goal"; }
+  void Reset(const EpisodeInfo&) override {}
+  PolicyOutput Act(const Observation& obs) override {
+    PolicyOutput out;
+    out.actions.assign(5, {0.1f, 0.f, 0.f, 0.f});
+    out.predicted.push_back({5, obs.rgb.at("corner"), PredictionKind::kGoal, ""});
+    Image dark = obs.rgb.at("corner");
+    for (uint8_t& v : dark.pixels) v = uint8_t(v / 2);
+    out.predicted.push_back({5, dark, PredictionKind::kFuture, "corner"});
+    return out;
+  }
+};
+
+TEST_CASE("engine: a goal-kind prediction is scored against the frame at its horizon and reported as a goal",
+          "[engine]") {
+  testing::TempPath out;
+  EvalConfig c = SmallRun(out.str(), 1);
+  c.policies = {"goal"};
+  c.tasks = {FindTask("reach")};
+  c.episodes = 1;
+  c.make_policy = [](const std::string&) { return std::make_unique<GoalPolicy>(); };
+  const EvalOutcome run = RunEval(c);
+  const json& rows = run.episodes.at(0).metrics.at("prediction");
+  REQUIRE(rows.size() == 2);
+  std::map<std::string, json> by_kind;
+  for (const json& row : rows) by_kind[row.at("kind")] = row;
+  REQUIRE(by_kind.count("goal"));
+  REQUIRE(by_kind.count("future"));
+  // Every 5-step chunk scores one goal against the frame 5 steps later (the last may not arrive).
+  const int length = run.episodes.at(0).length;
+  REQUIRE(by_kind.at("goal").at("count") == length / 5);
+  REQUIRE(by_kind.at("goal").at("horizon") == 5);
+  // The goal here is the current frame copied forward: it equals the persistence baseline, and
+  // the darkened future frame scores worse than it.
+  const json& persistence = run.episodes.at(0).metrics.at("persistence");
+  for (const json& row : persistence) REQUIRE(row.at("count") == by_kind.at(row.at("kind")).at("count"));
+  const json* goal_baseline = nullptr;
+  for (const json& row : persistence)
+    if (row.at("kind") == "goal") goal_baseline = &row;
+  REQUIRE(goal_baseline);
+  REQUIRE(goal_baseline->at("psnr_sum") == by_kind.at("goal").at("psnr_sum"));
+  REQUIRE(by_kind.at("future").at("psnr_sum").get<double>() < by_kind.at("goal").at("psnr_sum").get<double>());
+  // Aggregates and reports keep the kinds apart.
+  const json& agg = run.results.at("aggregated").at("policies").at("goal").at("metrics").at("prediction");
+  REQUIRE(agg.size() == 2);
+  std::ifstream summary(out.path() / "summary.md");
+  const std::string text((std::istreambuf_iterator<char>(summary)), std::istreambuf_iterator<char>());
+  REQUIRE_THAT(text, Contains("| goal | goal | corner | 5 |"));
+  REQUIRE_THAT(text, Contains("| goal | future | corner | 5 |"));
+  REQUIRE_THAT(text, Contains("Persistence baseline"));
+  REQUIRE_THAT(text, Contains("Object-masked PSNR"));
+  std::ifstream csv(out.path() / "per_task.csv");
+  std::string header;
+  std::getline(csv, header);
+  REQUIRE_THAT(header, Contains("pred_psnr_goal_h5") && Contains("pred_psnr_future_h5") &&
+                           Contains("persist_psnr_goal_h5") && Contains("masked_psnr_future_h5"));
+}
+
 TEST_CASE("engine: results.json keeps the schema pinned in tests/data/results_schema.json", "[engine]") {
   testing::TempPath out;
   EvalConfig c = SmallRun(out.str(), 1);
@@ -243,8 +320,8 @@ TEST_CASE("engine: results.json keeps the schema pinned in tests/data/results_sc
     (*rate)["failures"] = json{{"REASON", "number"}};
   }
   policies["POLICY"]["groups"] = json{{"GROUP", policies["POLICY"]["groups"]["easy"]}};
-  json& quality = policies["POLICY"]["prediction"]["tasks"];
-  quality = json{{"TASK", quality.at("reach")}};
+  json& task_metrics = policies["POLICY"]["task_metrics"];
+  task_metrics = json{{"TASK", task_metrics.at("reach")}};
 
   const std::string golden = std::string(PADBENCH_TEST_DATA) + "/results_schema.json";
   if (std::getenv("PADBENCH_UPDATE_GOLDEN")) std::ofstream(golden) << schema.dump(2) << "\n";

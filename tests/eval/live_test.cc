@@ -1,4 +1,4 @@
-#include "eval/live.h"
+#include "eval/live/live.h"
 
 #include <chrono>
 #include <filesystem>
@@ -8,7 +8,7 @@
 #include <catch2/catch.hpp>
 #include <opencv2/videoio.hpp>
 
-#include "eval/rollout.h"
+#include "eval/engine/rollout.h"
 #include "policies/registry.h"
 #include "sim/error.h"
 #include "sim/rng.h"
@@ -54,7 +54,7 @@ class PredictingPolicy final : public Policy {
     }
     PolicyOutput out;
     out.actions.assign(4, Action{0.5f, 0.f, 0.f, 1.f});
-    out.predicted = {{2, obs.rgb.begin()->second}, {1, obs.rgb.begin()->second}};
+    out.predicted = {{2, obs.rgb.begin()->second, PredictionKind::kFuture, ""}, {1, obs.rgb.begin()->second, PredictionKind::kFuture, ""}};
     return out;
   }
   void SetDenoiseCallback(DenoiseCallback callback) override { callback_ = std::move(callback); }

@@ -1,4 +1,4 @@
-#include "eval/metrics.h"
+#include "eval/metrics/image_quality.h"
 
 #include <cmath>
 #include <numeric>

@@ -1,4 +1,4 @@
-#include "eval/plots.h"
+#include "eval/report/plots.h"
 
 #include <cmath>
 #include <filesystem>

@@ -1,4 +1,4 @@
-#include "eval/stats.h"
+#include "eval/report/stats.h"
 
 #include <catch2/catch.hpp>
 

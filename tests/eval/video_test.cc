@@ -1,4 +1,4 @@
-#include "eval/video.h"
+#include "eval/report/video.h"
 
 #include <filesystem>
 

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "eval/collect.h"
+#include "eval/data/collect.h"
 #include "policies/diffusion_policy/model.h"
 #include "policies/nn/layers.h"
 #include "policies/registry.h"
@@ -79,10 +79,10 @@ Observation Rendered(uint64_t seed) {
 
 TEST_CASE("diffusion_policy: a few training steps on a tiny dataset lower the loss", "[dp][slow]") {
   torch::manual_seed(0);
-  const auto data = train::DemoData::Load({TinyData()}, "corner", 0.0, 0);
+  const auto data = train::DemoData::Load({TinyData()}, {"corner"}, 0.0, 0);
   auto model = train::MakeTrainable("diffusion_policy", kTiny, data);
   Rng rng(1);
-  const train::Batch batch = data.Sample(16, train::Window{2, 16}, false, rng);
+  const train::Batch batch = data.Sample(16, model->spec(), false, rng);
   auto loss_on_batch = [&] {
     torch::Generator gen = at::detail::createCPUGenerator(5);
     return model->Loss(batch, gen).item<double>();
@@ -129,33 +129,29 @@ TEST_CASE("diffusion_policy: training is deterministic, resumable, and checkpoin
   REQUIRE((actions[0] == actions[1]));  // (parenthesised: glog and Catch both print vectors)
 }
 
-TEST_CASE("learned policies: each registered one acts with the right shapes and is deterministic", "[dp][slow]") {
+TEST_CASE("diffusion_policy: acts with its chunk sizes and denoising samples; the seed matters", "[dp][slow]") {
   testing::TempPath dir;
   train::Train(TinyTrain(dir.str(), 2));
-  // The registry's learned policies, each with a checkpoint made above.
-  for (const std::string& spec : std::vector<std::string>{"diffusion_policy=" + dir.str()}) {
-    INFO(spec);
-    auto policy = MakePolicy(spec);
-    REQUIRE(policy->Inputs().image_size == 32);
-    const Observation obs = Rendered(2);
-    int denoise_calls = 0;
-    policy->SetDenoiseCallback([&](const DenoiseSample& s) {
-      ++denoise_calls;
-      REQUIRE(s.actions.size() == 16);
-    });
-    auto act = [&](uint64_t seed) {
-      policy->Reset({"reach", obs.instruction, seed, 100, nullptr, nullptr});
-      policy->Observe(obs);
-      return policy->Act(obs);
-    };
-    const PolicyOutput out = act(5);
-    REQUIRE(out.actions.size() == 8);
-    for (const Action& a : out.actions)
-      for (float v : a) REQUIRE((std::isfinite(v) && v >= -1.0f && v <= 1.0f));
-    REQUIRE(denoise_calls == 4);
-    REQUIRE((act(5).actions == out.actions));
-    REQUIRE((act(6).actions != out.actions));
-  }
+  auto policy = MakePolicy("diffusion_policy=" + dir.str());
+  REQUIRE(policy->Inputs().image_size == 32);
+  const Observation obs = Rendered(2);
+  int denoise_calls = 0;
+  policy->SetDenoiseCallback([&](const DenoiseSample& s) {
+    ++denoise_calls;
+    REQUIRE(s.actions.size() == 16);
+  });
+  auto act = [&](uint64_t seed) {
+    policy->Reset({"reach", obs.instruction, seed, 100, nullptr, nullptr});
+    policy->Observe(obs);
+    return policy->Act(obs);
+  };
+  const PolicyOutput out = act(5);
+  REQUIRE(out.actions.size() == 8);
+  for (const Action& a : out.actions)
+    for (float v : a) REQUIRE((std::isfinite(v) && v >= -1.0f && v <= 1.0f));
+  REQUIRE(denoise_calls == 4);
+  REQUIRE((act(5).actions == out.actions));
+  REQUIRE((act(6).actions != out.actions));
 }
 
 TEST_CASE("diffusion_policy: bad checkpoints are errors that name the problem", "[dp]") {

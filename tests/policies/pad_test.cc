@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "eval/collect.h"
-#include "eval/metrics.h"
+#include "eval/data/collect.h"
+#include "eval/metrics/image_quality.h"
 #include "policies/nn/autoencoder.h"
 #include "policies/pad/model.h"
 #include "policies/registry.h"
@@ -146,7 +146,7 @@ TEST_CASE("pad: the action-loss warm-up ramps the action weight up from 0", "[pa
   Perturb(*model);
   const auto batch = RandomBatch(4, true);
   auto loss_at = [&](int step) {
-    model->set_train_step(step);
+    model->BeginStep(step);
     torch::Generator gen = at::detail::createCPUGenerator(3);
     return model->Loss(batch, gen).item<double>();
   };
@@ -321,7 +321,7 @@ TEST_CASE("pad: bad inputs are errors that name the problem", "[pad]") {
   auto no_actions = TinyTrain("pad", dir.str(), 1);
   no_actions.data = {TinyData().video};
   REQUIRE_THROWS_WITH(train::Train(no_actions), Contains("--video"));
-  REQUIRE_THROWS_WITH(train::Train(TinyTrain("gr1", dir.str(), 1)), Contains("trainable: autoencoder, diffusion_policy, pad"));
+  REQUIRE_THROWS_WITH(train::Train(TinyTrain("gr1", dir.str(), 1)), Contains("unknown trainable 'gr1'; valid: autoencoder, diffusion_policy, pad"));
 }
 
 }  // namespace

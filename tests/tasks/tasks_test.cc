@@ -85,3 +85,48 @@ TEST_CASE("tasks: the same seed gives bit-identical first observations and exper
 
 }  // namespace
 }  // namespace padbench
+
+namespace padbench {
+namespace {
+
+// The object mask behind the object-masked PSNR: the robot and what moves, not the static scene.
+TEST_CASE("tasks: the object mask is non-empty for every task, covers the robot and leaves out the table",
+          "[tasks]") {
+  auto renderer = Renderer::Create();
+  for (const auto& task : AllTasks()) {
+    INFO(task->Name());
+    auto env = TaskEnv::Create(task, TaskEnvConfig{}, renderer.get());
+    env->Reset(5);
+    const Image mask = env->ObjectMask("corner");
+    REQUIRE(mask.channels == 1);
+    REQUIRE(mask.height == 64);
+    std::vector<int> ids;
+    renderer->RenderGeomIds(env->env(), "corner", 64, 64, &ids);
+    const mjModel& m = env->env().model();
+    int robot = 0, robot_masked = 0, static_masked = 0, on = 0;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      on += mask.pixels[i] != 0;
+      if (ids[i] < 0) continue;
+      // The robot: the links below robot_base (the base itself is fixed).
+      int body = m.geom_bodyid[ids[i]];
+      bool is_robot = false;
+      for (int b = body; b > 0; b = m.body_parentid[b]) {
+        const char* name = mj_id2name(&m, mjOBJ_BODY, b);
+        if (b != body && name && std::string(name) == "robot_base") is_robot = true;
+      }
+      if (is_robot) {
+        ++robot;
+        robot_masked += mask.pixels[i] != 0;
+      }
+      if (body == 0) static_masked += mask.pixels[i] != 0;  // the world body: floor, table
+    }
+    REQUIRE(on > 0);
+    REQUIRE(robot > 0);
+    REQUIRE(robot_masked == robot);
+    REQUIRE(static_masked == 0);
+    REQUIRE(on < int(ids.size()) / 2);  // background and table dominate the frame
+  }
+}
+
+}  // namespace
+}  // namespace padbench

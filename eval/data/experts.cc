@@ -1,0 +1,146 @@
+#include "eval/data/experts.h"
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "eval/report/progress.h"
+#include "eval/report/stats.h"
+#include "tasks/task_env.h"
+
+namespace padbench {
+
+ExpertReport RunExperts(const ExpertRunConfig& config, bool progress) {
+  ExpertReport report;
+  report.config = config;
+  const size_t num_noise = config.noises.size();
+  for (const auto& task : config.tasks) {
+    report.rows.push_back({std::string(task->Name()), task->Group(), std::vector<int>(num_noise),
+                           std::vector<double>(num_noise), std::vector<int>(num_noise)});
+  }
+  struct Job {
+    size_t task, noise;
+    int index;
+  };
+  std::vector<Job> jobs;
+  for (size_t t = 0; t < config.tasks.size(); ++t)
+    for (size_t k = 0; k < num_noise; ++k)
+      for (int i = 0; i < config.episodes; ++i) jobs.push_back({t, k, i});
+
+  std::optional<ProgressBar> bar;
+  if (progress) bar.emplace(int64_t(jobs.size()), "experts");
+  std::atomic<size_t> next{0};
+  std::atomic<int64_t> done{0};
+  std::mutex mutex;
+  std::exception_ptr error;
+  const auto start = std::chrono::steady_clock::now();
+  auto work = [&] {
+    try {
+      std::vector<std::unique_ptr<TaskEnv>> envs(config.tasks.size());
+      for (size_t j; (j = next++) < jobs.size();) {
+        const Job& job = jobs[j];
+        auto& env = envs[job.task];
+        if (!env) env = TaskEnv::Create(config.tasks[job.task], {}, nullptr);
+        const uint64_t seed = EpisodeSeed(config.seed, config.tasks[job.task]->Name(), job.index);
+        const ExpertEpisode ep = RunExpertEpisode(*env, seed, config.noises[job.noise]);
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          ExpertRow& row = report.rows[job.task];
+          row.successes[job.noise] += ep.success;
+          row.diverged[job.noise] += ep.diverged;
+          if (ep.success) row.mean_steps[job.noise] += ep.steps;
+          if (bar) bar->Update(++done);
+        }
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!error) error = std::current_exception();
+      next = jobs.size();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int w = 1; w < config.workers; ++w) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  if (error) std::rethrow_exception(error);
+  if (bar) bar->Finish();
+  for (ExpertRow& row : report.rows)
+    for (size_t k = 0; k < num_noise; ++k)
+      if (row.successes[k] > 0) row.mean_steps[k] /= row.successes[k];
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+namespace {
+
+std::string Cell(int successes, int trials) {
+  const Interval ci = WilsonInterval(successes, trials);
+  return fmt::format("{:5.1f}% [{:4.1f}, {:5.1f}]", 100.0 * successes / std::max(trials, 1), 100 * ci.low,
+                     100 * ci.high);
+}
+
+}  // namespace
+
+std::string FormatExpertTable(const ExpertReport& report) {
+  const auto& noises = report.config.noises;
+  const int n = report.config.episodes;
+  std::string out = "| task | group |";
+  std::string rule = "|---|---|";
+  for (double noise : noises) {
+    out += fmt::format(" success σ={} (95% CI) | steps σ={} |", noise, noise);
+    rule += "---|---|";
+  }
+  out += "\n" + rule + "\n";
+  for (const ExpertRow& row : report.rows) {
+    out += fmt::format("| {} | {} |", row.task, DifficultyName(row.group));
+    for (size_t k = 0; k < noises.size(); ++k) {
+      out += fmt::format(" {} | {:.0f} |", Cell(row.successes[k], n), row.mean_steps[k]);
+    }
+    out += "\n";
+  }
+  auto summary = [&](const std::string& name, auto keep) {
+    std::vector<int> successes(noises.size());
+    int tasks = 0;
+    for (const ExpertRow& row : report.rows) {
+      if (!keep(row)) continue;
+      ++tasks;
+      for (size_t k = 0; k < noises.size(); ++k) successes[k] += row.successes[k];
+    }
+    if (tasks == 0) return;
+    out += fmt::format("| **{}** | {} tasks |", name, tasks);
+    for (size_t k = 0; k < noises.size(); ++k) out += fmt::format(" {} | |", Cell(successes[k], tasks * n));
+    out += "\n";
+  };
+  for (Difficulty group : {Difficulty::kEasy, Difficulty::kMedium, Difficulty::kHard}) {
+    summary(std::string(DifficultyName(group)), [group](const ExpertRow& r) { return r.group == group; });
+  }
+  summary("all", [](const ExpertRow&) { return true; });
+  return out;
+}
+
+nlohmann::json ExpertReportJson(const ExpertReport& report) {
+  nlohmann::json tasks = nlohmann::json::array();
+  const int n = report.config.episodes;
+  for (const ExpertRow& row : report.rows) {
+    nlohmann::json levels = nlohmann::json::array();
+    for (size_t k = 0; k < report.config.noises.size(); ++k) {
+      const Interval ci = WilsonInterval(row.successes[k], n);
+      levels.push_back({{"noise", report.config.noises[k]},
+                        {"episodes", n},
+                        {"successes", row.successes[k]},
+                        {"success_rate", double(row.successes[k]) / n},
+                        {"ci95", {ci.low, ci.high}},
+                        {"mean_steps_successful", row.mean_steps[k]},
+                        {"diverged", row.diverged[k]}});
+    }
+    tasks.push_back({{"task", row.task}, {"group", DifficultyName(row.group)}, {"results", levels}});
+  }
+  return {{"seed", report.config.seed}, {"episodes", n}, {"seconds", report.seconds}, {"tasks", tasks}};
+}
+
+}  // namespace padbench

@@ -1,0 +1,65 @@
+// The evaluation engine: deterministic parallel rollouts of policies on tasks,
+// streamed to episodes.jsonl, resumable, shardable, and summarised in reports.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "eval/engine/episode_record.h"
+#include "eval/engine/runner.h"
+#include "policies/policy.h"
+#include "sim/gl_context.h"
+#include "tasks/task.h"
+
+namespace padbench {
+
+struct EvalConfig {
+  std::vector<std::string> policies;                // specs, e.g. "expert", "torchscript=p.pt"
+  std::vector<std::shared_ptr<const Task>> tasks;
+  int episodes = 10;                                // per (policy, task)
+  uint64_t seed = 0;                                // episode seeds: EpisodeSeed(seed, task, index)
+  int workers = 1;                                  // threads, each with its own renderer, envs and policies
+  std::string out_dir;
+  bool resume = false;                              // finish a run in out_dir without redoing episodes
+  int videos = 0;                                   // mp4 of the first K episodes per (policy, task)
+  int shard_index = 0, shard_count = 1;             // evaluate episodes with global index % count == index
+  GlBackend gl = GlBackend::kAuto;
+  std::string command_line;                         // recorded in results.json
+  bool progress = true;
+  bool write_plots = true;
+  int torch_threads = 1;                            // LibTorch threads per worker
+  PolicyFactory make_policy;                        // default: MakePolicy from policies/registry.h
+};
+
+struct EvalOutcome {
+  std::vector<EpisodeRecord> episodes;  // every finished episode of the run (resumed ones too), canonical order
+  nlohmann::json results;               // what results.json holds (empty when interrupted)
+  int episodes_run = 0;                 // in this call
+  int episodes_resumed = 0;             // loaded from an earlier call
+  bool interrupted = false;
+};
+
+// Runs the evaluation. Throws padbench::Error on bad configuration, an out_dir
+// that already holds a different or finished run, or a policy that cannot be
+// created. A policy failing inside an episode is recorded, and the run goes on.
+EvalOutcome RunEval(const EvalConfig& config);
+
+// Asks running evaluations to stop after abandoning their current episodes
+// (async-signal-safe: the CLI calls it from its SIGINT/SIGTERM handler).
+void RequestEvalStop();
+
+// Episodes recorded in a jsonl file; a torn last line (a kill mid-write) is ignored.
+std::vector<EpisodeRecord> ReadEpisodesJsonl(const std::string& path);
+
+// Combines the outputs of shards (each a directory with run.json and episodes.jsonl)
+// into `out_dir`, writing the same results.json the unsharded run writes. Checks
+// that the shards belong to one run and that no episode is missing or repeated.
+EvalOutcome MergeShards(const std::vector<std::string>& shard_dirs, const std::string& out_dir,
+                        const std::string& command_line, bool write_plots = true);
+
+}  // namespace padbench

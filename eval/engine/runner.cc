@@ -1,0 +1,66 @@
+#include "eval/engine/runner.h"
+
+#include "policies/registry.h"
+#include "policies/threads.h"
+#include "sim/renderer.h"
+
+namespace padbench {
+
+EpisodeRunner::EpisodeRunner(GlBackend gl, int torch_threads, PolicyFactory make)
+    : make_(make ? std::move(make) : PolicyFactory(MakePolicy)) {
+  SetTorchThreads(torch_threads);
+  renderer_ = Renderer::Create({gl});
+}
+
+EpisodeRunner::~EpisodeRunner() = default;
+
+Policy& EpisodeRunner::policy(const std::string& spec) {
+  Instance& i = policies_[spec];
+  if (!i.policy) {
+    try {
+      i.policy = make_(spec);
+    } catch (...) {
+      policies_.erase(spec);
+      throw;
+    }
+  }
+  return *i.policy;
+}
+
+void EpisodeRunner::ReleaseOthers(const std::string& keep) {
+  for (auto it = policies_.begin(); it != policies_.end();) {
+    if (it->first == keep) {
+      ++it;
+      continue;
+    }
+    ForgetEnvs(*it->second.policy);
+    it = policies_.erase(it);
+  }
+}
+
+void EpisodeRunner::ForgetEnvs(const Policy& policy) {
+  for (auto e = envs_.begin(); e != envs_.end();) e = e->first.first == &policy ? envs_.erase(e) : ++e;
+}
+
+TaskEnv& EpisodeRunner::env(Policy& policy, const std::shared_ptr<const Task>& task) {
+  auto& env = envs_[{&policy, std::string(task->Name())}];
+  if (!env) env = MakeTaskEnv(task, policy, renderer_.get());
+  return *env;
+}
+
+EpisodeRecord EpisodeRunner::Run(const std::string& spec, const std::shared_ptr<const Task>& task, int index,
+                                 uint64_t seed, const std::vector<RolloutObserver*>& observers) {
+  Policy& p = policy(spec);
+  Instance& i = policies_.at(spec);
+  const bool warmup = !i.acted;
+  i.acted = true;
+  return RunWith(p, spec, task, index, seed, warmup, observers);
+}
+
+EpisodeRecord EpisodeRunner::RunWith(Policy& policy, const std::string& label, const std::shared_ptr<const Task>& task,
+                                     int index, uint64_t seed, bool warmup,
+                                     const std::vector<RolloutObserver*>& observers) {
+  return RunEpisode(env(policy, task), policy, {label, index, seed}, warmup, observers);
+}
+
+}  // namespace padbench

@@ -1,0 +1,55 @@
+// The worker side of the engine: one renderer, one policy instance per spec and one TaskEnv per
+// (policy, task), kept across episodes. The engine's workers and the live session both run
+// their episodes through it.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "eval/engine/rollout.h"
+#include "sim/gl_context.h"
+
+namespace padbench {
+
+using PolicyFactory = std::function<std::unique_ptr<Policy>(const std::string& spec)>;
+
+class EpisodeRunner {
+ public:
+  // Sets the torch threads of the calling thread and creates its renderer (GL context): build it
+  // on the thread (or in the process) that runs the episodes. `make` defaults to MakePolicy.
+  EpisodeRunner(GlBackend gl, int torch_threads, PolicyFactory make = {});
+  ~EpisodeRunner();
+
+  // The instance for `spec`, created (and its checkpoint loaded) on first use.
+  Policy& policy(const std::string& spec);
+  bool loaded(const std::string& spec) const { return policies_.count(spec) > 0; }
+  // Drops every instance but that of `keep` (the live session switching policies).
+  void ReleaseOthers(const std::string& keep);
+  // Drops the envs made for a policy the runner does not own (after RunWith).
+  void ForgetEnvs(const Policy& policy);
+  // The TaskEnv rendering what `policy` asks for on `task`, made on first use.
+  TaskEnv& env(Policy& policy, const std::shared_ptr<const Task>& task);
+
+  // Episode `index` of (spec, task) with `seed`; the first Act of a fresh instance is marked warm-up.
+  EpisodeRecord Run(const std::string& spec, const std::shared_ptr<const Task>& task, int index, uint64_t seed,
+                    const std::vector<RolloutObserver*>& observers = {});
+  // The same for a policy the runner does not own (a replay), recorded as `label`.
+  EpisodeRecord RunWith(Policy& policy, const std::string& label, const std::shared_ptr<const Task>& task, int index,
+                        uint64_t seed, bool warmup, const std::vector<RolloutObserver*>& observers = {});
+
+ private:
+  PolicyFactory make_;
+  std::unique_ptr<Renderer> renderer_;
+  struct Instance {
+    std::unique_ptr<Policy> policy;
+    bool acted = false;  // its first Act (the warm-up call) has happened
+  };
+  std::map<std::string, Instance> policies_;
+  std::map<std::pair<const Policy*, std::string>, std::unique_ptr<TaskEnv>> envs_;
+};
+
+}  // namespace padbench

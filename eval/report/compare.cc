@@ -1,0 +1,247 @@
+#include "eval/report/compare.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join moved here in fmt 11
+#include <nlohmann/json.hpp>
+
+#include "sim/error.h"
+
+namespace padbench {
+namespace {
+
+using nlohmann::json;
+
+struct Counts {
+  int successes = 0, episodes = 0;
+};
+
+struct PolicyRun {
+  std::map<std::string, Counts> tasks;
+  bool has_p50 = false;
+  double p50_ms = 0;
+};
+
+double LogChoose(int n, int k) {
+  return std::lgamma(n + 1.0) - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0);
+}
+
+const json& Field(const json& object, const char* key, const std::string& where) {
+  if (!object.is_object()) throw Error(fmt::format("results: {} is not an object", where));
+  auto it = object.find(key);
+  if (it == object.end()) throw Error(fmt::format("results: {} has no '{}'", where, key));
+  return *it;
+}
+
+int CountField(const json& object, const char* key, const std::string& where) {
+  const json& value = Field(object, key, where);
+  if (!value.is_number_integer() || value.get<long long>() < 0) {
+    throw Error(fmt::format("results: {}.{} is not a non-negative integer", where, key));
+  }
+  return value.get<int>();
+}
+
+// Reads aggregated.policies of one results.json; `name` says which run in error messages.
+std::map<std::string, PolicyRun> ReadRun(const json& doc, const char* name) {
+  const std::string root = fmt::format("{} run", name);
+  const json& policies = Field(Field(doc, "aggregated", root), "policies", root + " aggregated");
+  if (!policies.is_object()) {
+    throw Error(fmt::format("results: {} aggregated.policies is not an object", root));
+  }
+  std::map<std::string, PolicyRun> run;
+  for (const auto& [spec, entry] : policies.items()) {
+    const std::string where = fmt::format("{} policy '{}'", root, spec);
+    PolicyRun& p = run[spec];
+    const json& tasks = Field(entry, "tasks", where);
+    if (!tasks.is_object()) throw Error(fmt::format("results: {} tasks is not an object", where));
+    for (const auto& [task, counts] : tasks.items()) {
+      const std::string task_where = fmt::format("{} task '{}'", where, task);
+      Counts c{CountField(counts, "successes", task_where), CountField(counts, "episodes", task_where)};
+      if (c.successes > c.episodes) {
+        throw Error(fmt::format("results: {} has {} successes in {} episodes", task_where,
+                                c.successes, c.episodes));
+      }
+      p.tasks[task] = c;
+    }
+    // A policy without timings (no latency block or a null p50) is compared on success only.
+    auto latency = entry.find("latency");
+    if (latency != entry.end() && latency->is_object()) {
+      auto p50 = latency->find("p50_ms");
+      if (p50 != latency->end() && !p50->is_null()) {
+        if (!p50->is_number()) throw Error(fmt::format("results: {} latency.p50_ms is not a number", where));
+        p.has_p50 = true;
+        p.p50_ms = p50->get<double>();
+      }
+    }
+  }
+  return run;
+}
+
+CompareRow MakeRow(const std::string& policy, const std::string& task, Counts base, Counts now,
+                   double alpha) {
+  CompareRow row;
+  row.policy = policy;
+  row.task = task;
+  row.base_successes = base.successes;
+  row.base_episodes = base.episodes;
+  row.new_successes = now.successes;
+  row.new_episodes = now.episodes;
+  row.base_rate = base.episodes > 0 ? double(base.successes) / base.episodes : 0;
+  row.new_rate = now.episodes > 0 ? double(now.successes) / now.episodes : 0;
+  row.p_value = FisherDropPValue(base.successes, base.episodes, now.successes, now.episodes);
+  row.significant = row.p_value < alpha;
+  return row;
+}
+
+std::string FormatCounts(int successes, int episodes, double rate) {
+  if (episodes == 0) return "0/0 —";
+  return fmt::format("{}/{} {:.1f}%", successes, episodes, 100 * rate);
+}
+
+std::string FormatP(double p) {
+  return p >= 1e-4 ? fmt::format("{:.4f}", p) : fmt::format("{:.1e}", p);
+}
+
+std::string FormatRow(const CompareRow& r) {
+  const bool comparable = r.base_episodes > 0 && r.new_episodes > 0;
+  const std::string delta =
+      comparable ? fmt::format("{:+.1f} pp", 100 * (r.new_rate - r.base_rate)) : "—";
+  const char* verdict = r.significant ? "REGRESSED" : comparable ? "ok" : "no data";
+  const std::string task = r.task == kAllTasks ? "**all**" : r.task;
+  return fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", r.policy, task,
+                     FormatCounts(r.base_successes, r.base_episodes, r.base_rate),
+                     FormatCounts(r.new_successes, r.new_episodes, r.new_rate), delta,
+                     FormatP(r.p_value), verdict);
+}
+
+}  // namespace
+
+double FisherDropPValue(int base_successes, int base_episodes, int new_successes, int new_episodes) {
+  if (base_successes < 0 || new_successes < 0 || base_successes > base_episodes ||
+      new_successes > new_episodes) {
+    throw Error(fmt::format("Fisher test: invalid counts {}/{} and {}/{}", base_successes,
+                            base_episodes, new_successes, new_episodes));
+  }
+  if (base_episodes == 0 || new_episodes == 0) return 1;
+  // New successes X given the margins is hypergeometric: N episodes, K successes, new_episodes drawn.
+  const int n = base_episodes + new_episodes, k = base_successes + new_successes;
+  const int lo = std::max(0, k - base_episodes);
+  const double log_total = LogChoose(n, new_episodes);
+  std::vector<double> terms;
+  for (int x = lo; x <= new_successes; ++x) {
+    terms.push_back(LogChoose(k, x) + LogChoose(n - k, new_episodes - x) - log_total);
+  }
+  // Log-sum-exp keeps tiny tails (large tables) from underflowing term by term.
+  const double top = *std::max_element(terms.begin(), terms.end());
+  double sum = 0;
+  for (double t : terms) sum += std::exp(t - top);
+  return std::clamp(std::exp(top + std::log(sum)), 0.0, 1.0);
+}
+
+CompareResult Compare(const json& base, const json& now, const CompareOptions& options) {
+  const auto base_run = ReadRun(base, "base");
+  const auto new_run = ReadRun(now, "new");
+  CompareResult result;
+  result.options = options;
+  for (const auto& [policy, b] : base_run) {
+    auto it = new_run.find(policy);
+    if (it == new_run.end()) {
+      result.only_in_base.push_back(policy);
+      continue;
+    }
+    const PolicyRun& n = it->second;
+    Counts base_sum, new_sum;
+    for (const auto& [task, bc] : b.tasks) {
+      auto t = n.tasks.find(task);
+      if (t == n.tasks.end()) {
+        result.only_in_base.push_back(policy + " / " + task);
+        continue;
+      }
+      result.rows.push_back(MakeRow(policy, task, bc, t->second, options.alpha));
+      base_sum.successes += bc.successes;
+      base_sum.episodes += bc.episodes;
+      new_sum.successes += t->second.successes;
+      new_sum.episodes += t->second.episodes;
+    }
+    for (const auto& [task, nc] : n.tasks) {
+      if (!b.tasks.count(task)) result.only_in_new.push_back(policy + " / " + task);
+    }
+    // Summed over shared tasks only, so a task added or dropped cannot move the overall rate.
+    result.overall.push_back(MakeRow(policy, kAllTasks, base_sum, new_sum, options.alpha));
+
+    LatencyCompare lat;
+    lat.policy = policy;
+    lat.base_p50_ms = b.p50_ms;
+    lat.new_p50_ms = n.p50_ms;
+    lat.available = b.has_p50 && n.has_p50 && b.p50_ms > 0;
+    if (lat.available) {
+      lat.ratio = n.p50_ms / b.p50_ms;
+      lat.exceeded = lat.ratio > options.latency_ratio;
+    }
+    result.latency.push_back(lat);
+  }
+  for (const auto& [policy, n] : new_run) {
+    if (!base_run.count(policy)) result.only_in_new.push_back(policy);
+  }
+  auto significant = [](const CompareRow& r) { return r.significant; };
+  result.regressed =
+      std::any_of(result.rows.begin(), result.rows.end(), significant) ||
+      std::any_of(result.overall.begin(), result.overall.end(), significant) ||
+      std::any_of(result.latency.begin(), result.latency.end(),
+                  [](const LatencyCompare& l) { return l.exceeded; });
+  return result;
+}
+
+std::string FormatCompare(const CompareResult& result) {
+  const CompareOptions& o = result.options;
+  std::string out = "| policy | task | base | new | delta | p (drop) | verdict |\n";
+  out += "|---|---|---|---|---|---|---|\n";
+  std::vector<std::string> failing;
+  // Each policy's task rows, then its overall row, so a table reads policy by policy.
+  for (const CompareRow& overall : result.overall) {
+    for (const CompareRow& r : result.rows) {
+      if (r.policy != overall.policy) continue;
+      out += FormatRow(r);
+      if (r.significant) failing.push_back(fmt::format("{} / {} (p={})", r.policy, r.task, FormatP(r.p_value)));
+    }
+    out += FormatRow(overall);
+    if (overall.significant) {
+      failing.push_back(fmt::format("{} / all tasks (p={})", overall.policy, FormatP(overall.p_value)));
+    }
+  }
+  if (!result.latency.empty()) {
+    out += "\n| policy | base p50 ms | new p50 ms | ratio | verdict |\n|---|---|---|---|---|\n";
+    for (const LatencyCompare& l : result.latency) {
+      if (!l.available) {
+        out += fmt::format("| {} | — | — | — | no data |\n", l.policy);
+        continue;
+      }
+      out += fmt::format("| {} | {:.3g} | {:.3g} | {:.2f} | {} |\n", l.policy, l.base_p50_ms,
+                         l.new_p50_ms, l.ratio, l.exceeded ? "SLOWER" : "ok");
+      if (l.exceeded) {
+        failing.push_back(fmt::format("{} latency p50 x{:.2f} (limit x{})", l.policy, l.ratio,
+                                      o.latency_ratio));
+      }
+    }
+  }
+  auto list = [&](const char* label, const std::vector<std::string>& names) {
+    if (names.empty()) return;
+    out += fmt::format("\n{} (not compared): {}\n", label, fmt::join(names, ", "));
+  };
+  list("only in base", result.only_in_base);
+  list("only in new", result.only_in_new);
+  const std::string test = fmt::format(
+      "one-sided Fisher exact test, alpha={}; p50 latency ratio limit {}", o.alpha, o.latency_ratio);
+  if (result.regressed) {
+    out += fmt::format("\nverdict: REGRESSED ({}): {}\n", test, fmt::join(failing, "; "));
+  } else {
+    out += fmt::format("\nverdict: no regression ({})\n", test);
+  }
+  return out;
+}
+
+}  // namespace padbench

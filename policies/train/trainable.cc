@@ -1,0 +1,43 @@
+// Trainables come from the family table; the shared pieces of learned families (policies/learned.h).
+#include "policies/train/trainable.h"
+
+#include <fmt/format.h>
+
+#include "policies/family.h"
+#include "policies/learned.h"
+#include "sim/error.h"
+#include "tasks/registry.h"
+
+namespace padbench::train {
+
+std::string TrainableNames() { return FamilyNames("trainable"); }
+
+std::unique_ptr<Trainable> MakeTrainable(const std::string& policy, const nlohmann::json& overrides,
+                                         const DemoData& data) {
+  return FindFamily(policy, "trainable").trainer->make(overrides, data);
+}
+
+std::unique_ptr<Trainable> TrainableFromCheckpoint(const nlohmann::json& checkpoint) {
+  const Family& family = FindFamily(checkpoint.value("policy", ""), "trainable");
+  try {
+    return family.trainer->from_checkpoint(checkpoint);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("{} checkpoint: malformed config.json ({})", family.name, e.what()));
+  }
+}
+
+nn::Vocabulary TrainingVocabulary(const DemoData& data) {
+  std::vector<std::string> sentences = data.Instructions();
+  for (const auto& task : AllTasks())
+    for (const auto& s : task->info().instructions) sentences.push_back(s);
+  return nn::Vocabulary::Build(sentences);
+}
+
+void CheckImageSize(const DemoData& data, int image_size) {
+  if (image_size != data.image_size()) {
+    throw Error(fmt::format("the data has {}x{} images, the config wants {}", data.image_size(), data.image_size(),
+                            image_size));
+  }
+}
+
+}  // namespace padbench::train

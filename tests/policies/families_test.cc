@@ -1,0 +1,157 @@
+// Every registered policy family, walked from the family table: a new family is picked up
+// without editing this file. Learned families get a tiny checkpoint trained here. (REQUIRE, not
+// CHECK: LibTorch's headers redefine CHECK.)
+#include <filesystem>
+#include <memory>
+#include <set>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "eval/data/collect.h"
+#include "eval/engine/rollout.h"
+#include "policies/family.h"
+#include "policies/nn/layers.h"
+#include "policies/registry.h"
+#include "policies/train/trainable.h"
+#include "policies/train/trainer.h"
+#include "sim/json_file.h"
+#include "sim/renderer.h"
+#include "tasks/registry.h"
+#include "tests/test_util.h"
+
+namespace padbench {
+namespace {
+
+using json = nlohmann::json;
+
+// Two reach and two drawer-open demonstrations at 64x64 (the shipped autoencoder's size),
+// collected once per process.
+struct TinyData {
+  testing::TempPath dir;
+  std::string robot;
+  TinyData() {
+    std::filesystem::create_directories(dir.path());
+    CollectConfig c;
+    c.tasks = {FindTask("reach"), FindTask("drawer-open")};
+    c.episodes = 2;
+    c.out = robot = dir.str() + "/robot.hdf5";
+    Collect(c, false);
+  }
+};
+const TinyData& Data() {
+  static const TinyData data;
+  return data;
+}
+
+// A tiny checkpoint of a trainable family, trained for a few steps.
+std::string TrainTiny(const Family& family, const std::string& out) {
+  train::TrainConfig c;
+  c.policy = std::string(family.name);
+  c.data = {Data().robot};
+  c.out = out;
+  c.overrides = json::parse(family.trainer->tiny_config);
+  c.steps = 3;
+  c.batch = 4;
+  c.threads = 1;
+  c.warmup = 1;
+  c.log_every = 1;
+  c.val_every = 3;
+  c.checkpoint_every = 3;
+  c.val_batches = 1;
+  c.snapshot_fractions = {0.5};
+  c.progress = false;
+  train::Train(c);
+  return out;
+}
+
+// Records every action and predicted frame of an episode.
+class Recorder : public RolloutObserver {
+ public:
+  void OnAct(const Observation&, const PolicyOutput& output, double) override {
+    for (const Action& a : output.actions) actions.push_back(a);
+    for (const PredictedFrame& f : output.predicted) frames.push_back(f.rgb.pixels);
+  }
+  std::vector<Action> actions;
+  std::vector<std::vector<uint8_t>> frames;
+};
+
+TEST_CASE("families: the table has unique names and every entry is usable", "[families]") {
+  std::set<std::string> names;
+  for (const Family& f : Families()) {
+    INFO(f.name);
+    REQUIRE(names.insert(std::string(f.name)).second);
+    REQUIRE(!f.help.empty());
+    REQUIRE((f.is_policy() || f.trainer.has_value()));
+    if (f.trainer) REQUIRE(f.takes_path);  // a trained model is loaded from its checkpoint folder
+    if (f.is_policy() && f.takes_path && !f.trainer) REQUIRE(!f.test_file.empty());
+  }
+  CHECK_THROWS_WITH(FindFamily("nope"), Catch::Matchers::Contains("valid: expert"));
+  CHECK_THROWS_WITH(FindFamily("autoencoder"), Catch::Matchers::Contains("unknown policy 'autoencoder'"));
+  REQUIRE(FindFamily("autoencoder", "trainable").name == "autoencoder");
+}
+
+TEST_CASE("families: every family creates, resets, acts, is deterministic and round-trips its checkpoint",
+          "[families][slow]") {
+  auto renderer = Renderer::Create();
+  for (const Family& family : Families()) {
+    DYNAMIC_SECTION(family.name) {
+      testing::TempPath scratch;
+      std::string path;
+      if (family.trainer) {
+        path = TrainTiny(family, scratch.str());
+        // The run recorded its protocol facts and kept the snapshot.
+        const json config = ReadJsonFile(path + "/config.json");
+        REQUIRE(config.at("policy") == family.name);
+        REQUIRE(config.at("training").at("robot_samples") == 3 * 4);
+        REQUIRE(config.at("training").at("threads") == 1);
+        REQUIRE(config.at("training").at("parameters").get<int64_t>() > 0);
+        REQUIRE(std::filesystem::exists(path + "/samples_8/model.pt"));
+        // Checkpoint round-trip: the rebuilt model describes itself as config.json does, and
+        // loads the saved weights bit for bit.
+        auto a = train::TrainableFromCheckpoint(config), b = train::TrainableFromCheckpoint(config);
+        json described = a->Checkpoint();
+        json saved = config;
+        saved.erase("training");
+        REQUIRE(described == saved);
+        nn::LoadParameters(a->module(), path + "/model.pt");
+        nn::LoadParameters(b->module(), path + "/model.pt");
+        const auto pa = a->module().parameters(), pb = b->module().parameters();
+        REQUIRE(pa.size() == pb.size());
+        for (size_t i = 0; i < pa.size(); ++i) REQUIRE(torch::equal(pa[i], pb[i]));
+        // Its data spec is served by the data layer.
+        const auto data = train::DemoData::Load({Data().robot}, a->spec().cameras, 0.0, 0);
+        Rng rng(3);
+        REQUIRE(data.Sample(2, a->spec(), false, rng).size() == 2);
+      } else if (!family.test_file.empty()) {
+        path = std::string(PADBENCH_SOURCE_DIR) + "/" + std::string(family.test_file);
+      }
+      if (!family.is_policy()) continue;
+      const std::string spec = family.takes_path ? std::string(family.name) + "=" + path : std::string(family.name);
+      INFO(spec);
+      Recorder first, second;
+      EpisodeRecord records[2];
+      for (int run = 0; run < 2; ++run) {
+        std::unique_ptr<Policy> policy = MakePolicy(spec);
+        REQUIRE(policy->Name() == family.name);
+        auto env = MakeTaskEnv(FindTask("reach"), *policy, renderer.get());
+        records[run] = RunEpisode(*env, *policy, {spec, 0, 11}, true, {run == 0 ? &first : &second});
+      }
+      REQUIRE(records[0].failure != "policy_error");
+      REQUIRE(records[0].act_calls > 0);
+      REQUIRE(records[0].length == records[1].length);
+      REQUIRE(records[0].success == records[1].success);
+      REQUIRE(first.actions.size() == second.actions.size());
+      for (size_t i = 0; i < first.actions.size(); ++i) {
+        for (int k = 0; k < kActionDim; ++k) {
+          REQUIRE(std::isfinite(first.actions[i][k]));
+          REQUIRE(first.actions[i][k] == second.actions[i][k]);
+        }
+      }
+      REQUIRE(first.frames == second.frames);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace padbench
