@@ -24,7 +24,7 @@ nlohmann::json AutoencoderConfig::ToJson() const { return WriteFields(*this, kFi
 
 AutoencoderConfig AutoencoderConfig::FromJson(const nlohmann::json& j) {
   AutoencoderConfig c;
-  ReadFields(ConfigReader("autoencoder", j, c.ToJson()), c, kFields);
+  ReadFields(ConfigReader(std::string(kAutoencoderName), j, c.ToJson()), c, kFields);
   if (c.channels.empty() || c.latent_channels < 1 || c.image_size % (1 << c.channels.size()) != 0) {
     throw Error(fmt::format("autoencoder config: image_size {} must be divisible by 2^{} (one per channel stage)",
                             c.image_size, c.channels.size()));
