@@ -75,6 +75,9 @@ void AddEval(CLI::App& app, const std::string& command_line) {
       ->capture_default_str();
   cmd->add_option("--shard", o->shard, "Evaluate slice i of n (combine with `padbench merge`)")->capture_default_str();
   cmd->add_option("--torch-threads", o->config.torch_threads, "LibTorch threads per worker")->capture_default_str();
+  cmd->add_option("--act-timeout", o->config.act_timeout_s,
+                  "Seconds an Act call may take; a longer one kills its worker and records policy_timeout")
+      ->capture_default_str();
   cmd->add_option("--gl", o->gl, "GL backend: auto, egl, osmesa")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print results.json's aggregated block instead of the summary");
   cmd->callback([o, command_line] {

@@ -2,17 +2,19 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -127,134 +129,292 @@ double ControlPeriodMs(const EnvConfig& env, const Task& task) {
 
 // ---- workers ----
 
-// Runs jobs[next++] until none are left or a stop is requested, handing each
-// finished episode to `emit`. Owns its renderer (GL context), task envs and
-// policy instances, so nothing is shared with other workers.
-void RunWorker(const EvalConfig& config, const PolicyFactory& make, const std::vector<Job>& jobs,
-               std::atomic<size_t>& next, const std::function<void(EpisodeRecord)>& emit) {
-  EpisodeRunner runner(config.gl, config.torch_threads, make);
+// One job on `runner` (the stop flag, a video for the first K episodes, `extra` observers).
+// An abandoned episode comes back with failure "interrupted".
+EpisodeRecord RunJob(const EvalConfig& config, EpisodeRunner& runner, const Job& job,
+                     const std::vector<RolloutObserver*>& extra = {}) {
   StopObserver stop;
-  for (size_t j; !stop_requested && (j = next++) < jobs.size();) {
-    const Job& job = jobs[j];
-    const std::string& spec = config.policies[job.policy];
-    const std::shared_ptr<const Task>& task = config.tasks[job.task];
-    const std::string name(task->Name());
-    std::optional<VideoObserver> video;
-    std::vector<RolloutObserver*> observers{&stop};
-    if (job.index < config.videos) {
-      video.emplace(VideoPath(config.out_dir, spec, name, job.index));
-      observers.push_back(&*video);
-    }
-    EpisodeRecord rec = runner.Run(spec, task, job.index, EpisodeSeed(config.seed, name, uint64_t(job.index)), observers);
+  const std::string& spec = config.policies[job.policy];
+  const std::shared_ptr<const Task>& task = config.tasks[job.task];
+  const std::string name(task->Name());
+  std::optional<VideoObserver> video;
+  std::vector<RolloutObserver*> observers{&stop};
+  if (job.index < config.videos) {
+    video.emplace(VideoPath(config.out_dir, spec, name, job.index));
+    observers.push_back(&*video);
+  }
+  observers.insert(observers.end(), extra.begin(), extra.end());
+  EpisodeRecord rec = runner.Run(spec, task, job.index, EpisodeSeed(config.seed, name, uint64_t(job.index)), observers);
+  if (video && rec.failure != "interrupted") video->Close();
+  return rec;
+}
+
+// The in-process worker (one, when this process already renders): every job in order.
+void RunInProcess(const EvalConfig& config, const PolicyFactory& make, const std::vector<Job>& jobs,
+                  const std::function<void(EpisodeRecord)>& emit) {
+  EpisodeRunner runner(config.gl, config.torch_threads, make);
+  for (const Job& job : jobs) {
+    if (stop_requested) return;
+    EpisodeRecord rec = RunJob(config, runner, job);
     if (rec.failure == "interrupted") return;
-    if (video) video->Close();
     emit(std::move(rec));
   }
 }
 
-// Why processes, not threads: Mesa's llvmpipe serialises rendering across the
-// GL contexts of one process (one rasteriser per screen), so two render
-// threads ran no faster than one; two processes render at full speed each.
-// Children pull jobs from a shared counter and send each episode's JSON line
-// through their own pipe; the parent appends them and keeps the progress bar.
+// ---- forked worker processes ----
+//
+// Why processes, not threads: Mesa's llvmpipe serialises rendering across the GL contexts of one
+// process (one rasteriser per screen), so two render threads ran no faster than one; two
+// processes render at full speed each. Processes also isolate faults: a worker that crashes or
+// hangs costs its episode, not the run.
+//
+// The parent hands each worker one job at a time ("J <job>"; "Q" to finish) and reads its
+// lines: "S <instruction>" at reset, "A <step>" before and "D" after each Act (the watchdog),
+// "R <record>" when the episode ends, "E <message>" for an error that stops the run (a policy
+// that cannot be loaded).
+
+// Writes all of `line`; false when the other end is gone.
+bool WriteAll(int fd, const std::string& line) {
+  for (size_t off = 0; off < line.size();) {
+    const ssize_t n = write(fd, line.data() + off, line.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    off += size_t(n);
+  }
+  return true;
+}
+
+// Reports episode progress to the parent from inside a worker.
+class Heartbeat final : public RolloutObserver {
+ public:
+  explicit Heartbeat(int fd) : fd_(fd) {}
+  void OnReset(const EpisodeInfo& info, const Observation&) override { Send("S " + json(info.instruction).dump()); }
+  void OnActStart(const Observation& obs) override { Send(fmt::format("A {}", obs.step)); }
+  void OnAct(const Observation&, const PolicyOutput&, double) override { Send("D"); }
+
+ private:
+  void Send(const std::string& line) {
+    if (!WriteAll(fd_, line + "\n")) _exit(1);
+  }
+  int fd_;
+};
+
+// The worker process: runs the jobs the parent sends until told to quit.
+[[noreturn]] void WorkerMain(const EvalConfig& config, const PolicyFactory& make, const std::vector<Job>& jobs,
+                             int in_fd, int out_fd) {
+  int status = 0;
+  try {
+    EpisodeRunner runner(config.gl, config.torch_threads, make);
+    Heartbeat heartbeat(out_fd);
+    FILE* in = fdopen(in_fd, "r");
+    char line[64];
+    while (!stop_requested && in && std::fgets(line, sizeof(line), in) && line[0] == 'J') {
+      const size_t j = std::strtoull(line + 2, nullptr, 10);
+      if (j >= jobs.size()) break;
+      EpisodeRecord rec = RunJob(config, runner, jobs[j], {&heartbeat});
+      if (rec.failure == "interrupted") break;
+      if (!WriteAll(out_fd, "R " + EpisodeToJson(rec).dump() + "\n")) _exit(1);
+    }
+  } catch (const std::exception& e) {
+    std::string message = e.what();
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    WriteAll(out_fd, "E " + message + "\n");
+    status = 1;
+  }
+  _exit(status);
+}
+
+std::string DescribeExit(int status) {
+  if (WIFSIGNALED(status)) {
+    return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  }
+  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
+  return fmt::format("ended with wait status {}", status);
+}
+
+// A record for an episode its worker did not finish (crash or Act timeout).
+EpisodeRecord UnfinishedRecord(const EvalConfig& config, const Job& job, const std::string& instruction, int length,
+                               int act_calls, const std::string& failure, const std::string& detail) {
+  const Task& task = *config.tasks[job.task];
+  EpisodeRecord r;
+  r.policy = config.policies[job.policy];
+  r.task = std::string(task.Name());
+  r.group = std::string(DifficultyName(task.Group()));
+  r.index = job.index;
+  r.seed = EpisodeSeed(config.seed, r.task, uint64_t(job.index));
+  r.instruction = instruction;
+  r.length = length;
+  r.act_calls = act_calls;
+  r.failure = failure;
+  r.failure_detail = detail;
+  return r;
+}
+
 void RunWorkerProcesses(const EvalConfig& config, const PolicyFactory& make, const std::vector<Job>& jobs,
-                        const std::function<void(const std::string& line)>& on_line) {
+                        const std::function<void(const json& line)>& on_record) {
+  using Clock = std::chrono::steady_clock;
   if (GlContextCreated()) {
     throw Error("eval: parallel workers are forked processes, and this process has already created a GL context "
                 "(a fork would inherit the renderer without its threads); run with one worker here");
   }
-  void* shared = mmap(nullptr, sizeof(std::atomic<size_t>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (shared == MAP_FAILED) throw Error("eval: cannot map shared memory for the workers");
-  auto* next = new (shared) std::atomic<size_t>(0);
-  static_assert(std::atomic<size_t>::is_always_lock_free, "the job counter must work across processes");
-  const pid_t parent = getpid();
-  struct Child {
-    pid_t pid;
-    int fd;
+  struct Worker {
+    pid_t pid = -1;
+    int to_child = -1, from_child = -1;
     std::string buffer;
+    long job = -1;  // the job it runs, -1 when idle
+    std::string instruction;
+    int step = 0, acts = 0;
+    std::optional<Clock::time_point> act_since;  // inside Act since
+    bool timed_out = false;
   };
-  std::vector<Child> children;
-  std::fflush(nullptr);
-  for (int w = 0; w < config.workers; ++w) {
-    int fds[2];
-    if (pipe(fds) != 0) throw Error("eval: cannot create a pipe for a worker");
+  std::vector<Worker> workers;
+  std::deque<size_t> queue;
+  for (size_t j = 0; j < jobs.size(); ++j) queue.push_back(j);
+  std::map<size_t, std::string> crashed;  // job -> how its first worker died
+  const pid_t parent = getpid();
+  std::string error;
+  bool stopping = false;
+  Clock::time_point kill_at;
+  auto old_pipe = std::signal(SIGPIPE, SIG_IGN);  // a dead worker's pipe must not kill the parent
+
+  auto spawn = [&]() -> Worker& {
+    int down[2], up[2];
+    if (pipe(down) != 0 || pipe(up) != 0) throw Error("eval: cannot create pipes for a worker");
+    std::fflush(nullptr);
     const pid_t pid = fork();
     if (pid < 0) throw Error("eval: cannot fork a worker process");
     if (pid == 0) {
-      // The child: die with the parent (a killed run leaves no orphans), report through the pipe.
+      // The child: die with the parent (a killed run leaves no orphans).
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != parent) _exit(1);
-      for (const Child& c : children) close(c.fd);
-      close(fds[0]);
-      int status = 0;
-      auto send = [&](const std::string& line) {
-        for (size_t off = 0; off < line.size();) {
-          const ssize_t n = write(fds[1], line.data() + off, line.size() - off);
-          if (n <= 0) _exit(1);
-          off += size_t(n);
-        }
-      };
-      try {
-        RunWorker(config, make, jobs, *next, [&](EpisodeRecord rec) { send(EpisodeToJson(rec).dump() + "\n"); });
-      } catch (const std::exception& e) {
-        std::string message = e.what();
-        std::replace(message.begin(), message.end(), '\n', ' ');
-        send("E " + message + "\n");
-        status = 1;
+      std::signal(SIGPIPE, SIG_DFL);
+      for (const Worker& w : workers) {
+        if (w.to_child >= 0) close(w.to_child);
+        if (w.from_child >= 0) close(w.from_child);
       }
-      close(fds[1]);
-      _exit(status);
+      close(down[1]);
+      close(up[0]);
+      WorkerMain(config, make, jobs, down[0], up[1]);
     }
-    close(fds[1]);
-    children.push_back({pid, fds[0], {}});
-  }
+    close(down[0]);
+    close(up[1]);
+    Worker w;
+    w.pid = pid;
+    w.to_child = down[1];
+    w.from_child = up[0];
+    workers.push_back(std::move(w));
+    return workers.back();
+  };
+  // Gives an idle worker the next job, or tells it to finish.
+  auto assign = [&](Worker& w) {
+    w.job = -1;
+    w.act_since.reset();
+    if (!stopping && !queue.empty()) {
+      w.job = long(queue.front());
+      queue.pop_front();
+      w.instruction.clear();
+      w.step = w.acts = 0;
+      w.timed_out = false;
+      if (WriteAll(w.to_child, fmt::format("J {}\n", w.job))) return;
+      queue.push_front(size_t(w.job));  // it died before taking the job: the job waits for the next worker
+      w.job = -1;
+      return;
+    }
+    WriteAll(w.to_child, "Q\n");
+  };
+  auto stop_all = [&](int signal) {
+    for (Worker& w : workers)
+      if (w.pid > 0) kill(w.pid, signal);
+  };
 
-  // The parent: read lines until every child has closed its pipe.
-  std::string error;
-  for (size_t open = children.size(); open > 0;) {
-    std::vector<pollfd> polls;
-    for (const Child& c : children)
-      if (c.fd >= 0) polls.push_back({c.fd, POLLIN, 0});
-    if (poll(polls.data(), polls.size(), -1) < 0) {
-      if (errno == EINTR) continue;  // a signal: the children see it too and stop
-      break;
+  const int first = int(std::min(jobs.size(), size_t(config.workers)));
+  for (int i = 0; i < first; ++i) assign(spawn());
+
+  while (true) {
+    size_t alive = 0;
+    for (const Worker& w : workers) alive += w.pid > 0;
+    if (alive == 0) break;
+    if (stop_requested && !stopping) {
+      stopping = true;
+      stop_all(SIGTERM);  // they abandon their episodes at the next step
+      kill_at = Clock::now() + std::chrono::seconds(2);
     }
-    for (Child& c : children) {
-      if (c.fd < 0) continue;
-      const auto it = std::find_if(polls.begin(), polls.end(), [&](const pollfd& p) { return p.fd == c.fd; });
-      if (!(it->revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    if (stopping && Clock::now() > kill_at) stop_all(SIGKILL);  // stuck inside Act
+    // The Act watchdog.
+    for (Worker& w : workers) {
+      if (w.pid > 0 && w.act_since && !w.timed_out &&
+          Clock::now() - *w.act_since > std::chrono::duration<double>(config.act_timeout_s)) {
+        w.timed_out = true;
+        kill(w.pid, SIGKILL);
+      }
+    }
+    std::vector<pollfd> polls;
+    for (const Worker& w : workers)
+      if (w.pid > 0) polls.push_back({w.from_child, POLLIN, 0});
+    if (poll(polls.data(), polls.size(), 100) < 0 && errno != EINTR) break;
+    const size_t count = workers.size();  // spawning below may grow the vector
+    for (size_t k = 0; k < count; ++k) {
+      if (workers[k].pid <= 0) continue;
+      const auto it = std::find_if(polls.begin(), polls.end(), [&](const pollfd& p) { return p.fd == workers[k].from_child; });
+      if (it == polls.end() || !(it->revents & (POLLIN | POLLHUP | POLLERR))) continue;
       char chunk[65536];
-      const ssize_t n = read(c.fd, chunk, sizeof(chunk));
+      const ssize_t n = read(workers[k].from_child, chunk, sizeof(chunk));
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        close(c.fd);
-        c.fd = -1;
-        --open;
+      if (n > 0) {
+        workers[k].buffer.append(chunk, size_t(n));
+        for (size_t eol; workers[k].pid > 0 && (eol = workers[k].buffer.find('\n')) != std::string::npos;) {
+          Worker& w = workers[k];
+          const std::string line = w.buffer.substr(0, eol);
+          w.buffer.erase(0, eol + 1);
+          if (line.rfind("R ", 0) == 0) {
+            if (error.empty()) on_record(json::parse(line.substr(2)));
+            assign(w);
+          } else if (line.rfind("A ", 0) == 0) {
+            w.step = std::atoi(line.c_str() + 2);
+            w.act_since = Clock::now();
+          } else if (line == "D") {
+            ++w.acts;
+            w.act_since.reset();
+          } else if (line.rfind("S ", 0) == 0) {
+            w.instruction = json::parse(line.substr(2)).get<std::string>();
+          } else if (line.rfind("E ", 0) == 0) {
+            if (error.empty()) error = line.substr(2);
+            stopping = true;
+            stop_requested = true;
+            kill_at = Clock::now() + std::chrono::seconds(2);
+            stop_all(SIGTERM);
+          }
+        }
         continue;
       }
-      c.buffer.append(chunk, size_t(n));
-      for (size_t eol; (eol = c.buffer.find('\n')) != std::string::npos;) {
-        const std::string line = c.buffer.substr(0, eol);
-        c.buffer.erase(0, eol + 1);
-        if (line.rfind("E ", 0) == 0) {
-          if (error.empty()) error = line.substr(2);
-          stop_requested = true;
-          for (const Child& other : children) kill(other.pid, SIGTERM);
-        } else if (error.empty()) {
-          on_line(line);
-        }
+      // The worker is gone: how, and what it leaves undone.
+      Worker& w = workers[k];
+      close(w.from_child);
+      close(w.to_child);
+      int status = 0;
+      while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
       }
+      w.pid = -1;
+      if (w.job < 0 || stopping) continue;  // idle (finished, or told to quit), or the run is stopping
+      const size_t job = size_t(w.job);
+      const std::string how = DescribeExit(status);
+      if (w.timed_out) {
+        on_record(EpisodeToJson(UnfinishedRecord(
+            config, jobs[job], w.instruction, w.step, w.acts, "policy_timeout",
+            fmt::format("Act at step {} did not return within {} s; its worker was killed", w.step,
+                        config.act_timeout_s))));
+      } else if (!crashed.count(job)) {
+        crashed[job] = how;
+        queue.push_front(job);  // once more, on a fresh worker: the same episode (seeds are per episode)
+      } else {
+        on_record(EpisodeToJson(UnfinishedRecord(
+            config, jobs[job], w.instruction, w.step, w.acts, "worker_crash",
+            fmt::format("its worker died twice at step {}: {}, then {}", w.step, crashed[job], how))));
+      }
+      if (!queue.empty()) assign(spawn());  // a replacement takes the next job
     }
   }
-  for (const Child& c : children) {
-    int status = 0;
-    while (waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (error.empty() && !stop_requested && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-      error = fmt::format("worker process {} ended abnormally (status {})", c.pid, status);
-    }
-  }
-  munmap(shared, sizeof(std::atomic<size_t>));
+  std::signal(SIGPIPE, old_pipe);
   if (!error.empty()) throw Error(error);
 }
 
@@ -305,12 +465,16 @@ EvalOutcome RunEval(const EvalConfig& config) {
   // With forked workers the parent only checks the names: loading a LibTorch model here could
   // start OpenMP threads, which a forked child inherits broken; a load error in a worker
   // still stops the run with its message.
+  const bool in_process = config.workers == 1 && GlContextCreated();
   for (const std::string& spec : config.policies) {
-    if (config.workers == 1) {
+    if (in_process) {
       make(spec);
     } else if (!config.make_policy) {
       ParsePolicySpec(spec);
     }
+  }
+  if (!(config.act_timeout_s > 0)) {
+    throw Error(fmt::format("eval: --act-timeout must be > 0 seconds, got {}", config.act_timeout_s));
   }
 
   // ---- the output folder: new, or resumed ----
@@ -366,17 +530,13 @@ EvalOutcome RunEval(const EvalConfig& config) {
   stop_requested = false;
   const auto start = std::chrono::steady_clock::now();
 
-  if (config.workers == 1) {
-    std::atomic<size_t> next{0};
-    RunWorker(config, make, jobs, next, [&](EpisodeRecord rec) {
+  if (in_process) {
+    RunInProcess(config, make, jobs, [&](EpisodeRecord rec) {
       const json line = EpisodeToJson(rec);
       record(std::move(rec), line);
     });
   } else {
-    RunWorkerProcesses(config, make, jobs, [&](const std::string& line) {
-      const json j = json::parse(line);
-      record(EpisodeFromJson(j), j);
-    });
+    RunWorkerProcesses(config, make, jobs, [&](const json& line) { record(EpisodeFromJson(line), line); });
   }
   if (bar) bar->Finish();
 

@@ -33,6 +33,7 @@ struct EvalConfig {
   bool progress = true;
   bool write_plots = true;
   int torch_threads = 1;                            // LibTorch threads per worker
+  double act_timeout_s = 60;                        // an Act call running longer kills its worker: policy_timeout
   PolicyFactory make_policy;                        // default: MakePolicy from policies/registry.h
 };
 
@@ -47,6 +48,13 @@ struct EvalOutcome {
 // Runs the evaluation. Throws padbench::Error on bad configuration, an out_dir
 // that already holds a different or finished run, or a policy that cannot be
 // created. A policy failing inside an episode is recorded, and the run goes on.
+//
+// Episodes run in forked worker processes (in this process only when it has already created a
+// GL context, and then with one worker). A worker that dies mid-episode (any signal or exit) is
+// replaced and the episode retried once on a fresh worker; a second death records it as
+// "worker_crash". An Act call running past act_timeout_s kills its worker and records
+// "policy_timeout". A stop request (RequestEvalStop) ends the workers within about 2 s, also
+// while a policy is stuck.
 EvalOutcome RunEval(const EvalConfig& config);
 
 // Asks running evaluations to stop after abandoning their current episodes

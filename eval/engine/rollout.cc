@@ -104,6 +104,7 @@ EpisodeRecord RunEpisode(TaskEnv& env, Policy& policy, const EpisodeJob& job, bo
       break;
     }
     PolicyOutput out;
+    for (RolloutObserver* o : all) o->OnActStart(obs);
     t = Clock::now();
     try {
       out = policy.Act(obs);

@@ -30,6 +30,8 @@ class RolloutObserver {
   virtual ~RolloutObserver() = default;
   // After reset, with the first observation.
   virtual void OnReset(const EpisodeInfo& info, const Observation& obs) {}
+  // Right before each Act call (the engine's workers start their Act watchdog here).
+  virtual void OnActStart(const Observation& obs) {}
   // After each Act call, with its output and wall time.
   virtual void OnAct(const Observation& obs, const PolicyOutput& output, double ms) {}
   // After each environment step: the action applied, the new observation, and the predicted

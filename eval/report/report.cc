@@ -180,13 +180,23 @@ std::string FormatSummary(const json& results) {
     if (!section.empty()) out += "\n" + section;
   }
 
-  out += "\n## Failures\n\n| policy | timeout | policy_error | physics_divergence |\n|---|---|---|---|\n";
+  out += "\n## Failures\n\n| policy | timeout | policy_error | physics_divergence | policy_timeout | worker_crash |\n"
+         "|---|---|---|---|---|---|\n";
   for (const auto& [policy, p] : Ordered(results)) {
     const json& f = p.at("overall").at("failures");
     auto count = [&](const char* k) { return f.contains(k) ? f.at(k).get<int>() : 0; };
-    out += fmt::format("| {} | {} | {} | {} |\n", policy, count("timeout"), count("policy_error"),
-                       count("physics_divergence"));
+    out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", policy, count("timeout"), count("policy_error"),
+                       count("physics_divergence"), count("policy_timeout"), count("worker_crash"));
   }
+  // Crashed and stuck workers, episode by episode (each cost that episode only).
+  std::string lost;
+  for (const json& e : results.at("per_episode")) {
+    const std::string failure = e.at("failure");
+    if (failure != "worker_crash" && failure != "policy_timeout") continue;
+    lost += fmt::format("- {} {} #{}: {}: {}\n", e.at("policy").get<std::string>(), e.at("task").get<std::string>(),
+                        e.at("index").get<int>(), failure, e.at("failure_detail").get<std::string>());
+  }
+  if (!lost.empty()) out += "\nEpisodes whose worker crashed or hung:\n\n" + lost;
   const json& tp = agg.at("throughput");
   out += fmt::format("\nThroughput: {} episodes in {:.1f} s ({:.1f} episodes/min, {:.0f} env steps/s).\n",
                      tp.at("episodes_run").get<int>(), tp.at("wall_s").get<double>(),

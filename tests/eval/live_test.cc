@@ -50,7 +50,7 @@ class PredictingPolicy final : public Policy {
   void Reset(const EpisodeInfo&) override {}
   PolicyOutput Act(const Observation& obs) override {
     for (int k = 1; k <= 3; ++k) {
-      if (callback_) callback_({k, 3, std::vector<Action>(4, Action{0.1f * k, 0, 0, 0}), {{2, obs.rgb.begin()->second}}});
+      if (callback_) callback_({k, 3, std::vector<Action>(4, Action{0.1f * k, 0, 0, 0}), {{2, obs.rgb.begin()->second, PredictionKind::kFuture, ""}}});
     }
     PolicyOutput out;
     out.actions.assign(4, Action{0.5f, 0.f, 0.f, 1.f});
