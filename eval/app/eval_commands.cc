@@ -71,6 +71,7 @@ void AddEval(CLI::App& app, const std::string& command_line) {
   cmd->add_option("--workers", o->config.workers, "Parallel workers (processes, one renderer each)")->capture_default_str();
   cmd->add_option("--out", o->config.out_dir, "Output folder")->required();
   cmd->add_flag("--resume", o->config.resume, "Finish an interrupted run in --out without redoing episodes");
+  cmd->add_flag("--force", o->config.force, "Write into an --out that holds files of another kind");
   cmd->add_option("--videos", o->config.videos, "Write mp4 videos of the first K episodes per task and policy")
       ->capture_default_str();
   cmd->add_option("--shard", o->shard, "Evaluate slice i of n (combine with `padbench merge`)")->capture_default_str();

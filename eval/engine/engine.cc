@@ -1,6 +1,7 @@
 #include "eval/engine/engine.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -20,6 +21,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -75,13 +77,19 @@ class JsonlAppender {
   int fd_ = -1;
 };
 
-// Drops a torn last line (a kill mid-write) so appends start on a clean line.
+// Cuts a torn last line (a kill mid-write) so appends start on a clean line: one without its
+// newline, or one that is not a complete JSON object even though a newline follows.
 void TrimTornTail(const std::string& path) {
   if (!fs::exists(path)) return;
   std::ifstream in(path, std::ios::binary);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const size_t keep = text.empty() || text.back() == '\n' ? text.size() : text.rfind('\n') + 1;
-  if (keep != text.size()) fs::resize_file(path, text.rfind('\n') == std::string::npos ? 0 : keep);
+  size_t end = text.size();
+  if (end > 0 && text[end - 1] == '\n') --end;
+  const size_t start = end == 0 ? 0 : text.rfind('\n', end - 1) == std::string::npos ? 0 : text.rfind('\n', end - 1) + 1;
+  const std::string last = text.substr(start, end - start);
+  bool complete = !text.empty() && text.back() == '\n';
+  if (complete && !last.empty()) complete = json::accept(last) && json::parse(last).is_object();
+  if (!complete) fs::resize_file(path, start);
 }
 
 struct Job {
@@ -422,7 +430,7 @@ void RunWorkerProcesses(const EvalConfig& config, const PolicyFactory& make, con
 
 void RequestEvalStop() { stop_requested = true; }
 
-std::vector<EpisodeRecord> ReadEpisodesJsonl(const std::string& path) {
+std::vector<EpisodeRecord> ReadEpisodesJsonl(const std::string& path, std::vector<int>* line_numbers) {
   std::vector<EpisodeRecord> records;
   std::ifstream in(path);
   if (!in) return records;
@@ -443,9 +451,73 @@ std::vector<EpisodeRecord> ReadEpisodesJsonl(const std::string& path) {
     } catch (const Error& e) {
       throw Error(fmt::format("{}:{}: {}", path, number, e.what()));
     }
+    if (line_numbers) line_numbers->push_back(number);
   }
   return records;
 }
+
+namespace {
+
+// Checks that `records` (read from `path`, lines `lines`) all belong to the run `identity`:
+// a listed policy and task, an index in range, in the shard, no episode twice.
+void CheckBelongs(const std::vector<EpisodeRecord>& records, const std::vector<int>& lines, const json& identity,
+                  const std::string& path) {
+  const std::vector<std::string> policies = identity.at("policies"), tasks = identity.at("tasks");
+  const int episodes = identity.at("episodes"), shard = identity.at("shard_index"), shards = identity.at("shard_count");
+  const uint64_t seed = identity.at("seed");
+  std::map<std::string, int> seen;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const EpisodeRecord& r = records[i];
+    const std::string where = fmt::format("{}:{}", path, lines[i]);
+    const auto p = std::find(policies.begin(), policies.end(), r.policy);
+    const auto t = std::find(tasks.begin(), tasks.end(), r.task);
+    if (p == policies.end()) throw Error(fmt::format("{}: policy '{}' is not one of this run's", where, r.policy));
+    if (t == tasks.end()) throw Error(fmt::format("{}: task '{}' is not one of this run's", where, r.task));
+    if (r.index < 0 || r.index >= episodes) {
+      throw Error(fmt::format("{}: episode index {} is outside this run's 0..{}", where, r.index, episodes - 1));
+    }
+    const size_t global = (size_t(p - policies.begin()) * tasks.size() + size_t(t - tasks.begin())) * episodes + r.index;
+    if (int(global % shards) != shard) {
+      throw Error(fmt::format("{}: episode {} belongs to shard {} of {}, not {}", where, r.Key(), global % shards,
+                              shards, shard));
+    }
+    if (r.seed != EpisodeSeed(seed, r.task, uint64_t(r.index))) {
+      throw Error(fmt::format("{}: episode {} has seed {}, this run gives it {}", where, r.Key(), r.seed,
+                              EpisodeSeed(seed, r.task, uint64_t(r.index))));
+    }
+    if (const auto [it, fresh] = seen.emplace(r.Key(), lines[i]); !fresh) {
+      throw Error(fmt::format("{}: episode {} appears twice (first at line {})", where, r.Key(), it->second));
+    }
+  }
+}
+
+// An exclusive lock on a run folder for as long as this process (and its workers) lives.
+class FolderLock {
+ public:
+  explicit FolderLock(const std::string& dir) {
+    const std::string path = dir + "/.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw Error(fmt::format("cannot create {}", path));
+    // A run that is ending (its workers still dying) releases the lock within moments.
+    bool locked = false;
+    for (int attempt = 0; attempt < 20 && !(locked = flock(fd_, LOCK_EX | LOCK_NB) == 0); ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!locked) {
+      ::close(fd_);
+      throw Error(fmt::format("{} is in use by another padbench run; wait for it to finish or choose another --out",
+                              dir));
+    }
+  }
+  ~FolderLock() { ::close(fd_); }
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
 
 EvalOutcome RunEval(const EvalConfig& config) {
   // ---- check the request ----
@@ -477,11 +549,28 @@ EvalOutcome RunEval(const EvalConfig& config) {
     throw Error(fmt::format("eval: --act-timeout must be > 0 seconds, got {}", config.act_timeout_s));
   }
 
-  // ---- the output folder: new, or resumed ----
+  // ---- the output folder: new, or resumed; locked while the run lives ----
   const json identity = Identity(config);
   const std::string run_path = config.out_dir + "/run.json", jsonl_path = config.out_dir + "/episodes.jsonl";
+  const bool existed = fs::exists(config.out_dir);
+  if (existed && !fs::is_directory(config.out_dir)) throw Error(fmt::format("--out {} is not a folder", config.out_dir));
+  if (existed && !fs::exists(run_path) && !config.force) {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(config.out_dir)) {
+      if (entry.path().filename() != ".lock") names.push_back(entry.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    if (!names.empty()) {
+      throw Error(fmt::format("{} holds files that are not a padbench run ({}{}); choose another --out or pass --force",
+                              config.out_dir, fmt::join(names.begin(), names.begin() + std::min<size_t>(3, names.size()), ", "),
+                              names.size() > 3 ? ", ..." : ""));
+    }
+  }
+  fs::create_directories(config.out_dir);
+  const FolderLock lock(config.out_dir);
   std::vector<EpisodeRecord> done;
-  if (fs::exists(run_path)) {
+  const bool fresh_run = !fs::exists(run_path);
+  if (!fresh_run) {
     if (!config.resume) {
       throw Error(fmt::format("{} already holds a run; pass --resume to finish it or choose another --out",
                               config.out_dir));
@@ -492,9 +581,11 @@ EvalOutcome RunEval(const EvalConfig& config) {
                               previous.dump(), identity.dump()));
     }
     TrimTornTail(jsonl_path);
-    done = ReadEpisodesJsonl(jsonl_path);
+    std::vector<int> lines;
+    done = ReadEpisodesJsonl(jsonl_path, &lines);
+    CheckBelongs(done, lines, identity, jsonl_path);
   } else {
-    fs::create_directories(config.out_dir);
+    fs::remove(jsonl_path);  // --force over a foreign folder: nothing of it is read
     WriteJsonFile(run_path, identity);
   }
   std::set<std::string> done_keys;
@@ -530,13 +621,27 @@ EvalOutcome RunEval(const EvalConfig& config) {
   stop_requested = false;
   const auto start = std::chrono::steady_clock::now();
 
-  if (in_process) {
-    RunInProcess(config, make, jobs, [&](EpisodeRecord rec) {
-      const json line = EpisodeToJson(rec);
-      record(std::move(rec), line);
-    });
-  } else {
-    RunWorkerProcesses(config, make, jobs, [&](const json& line) { record(EpisodeFromJson(line), line); });
+  try {
+    if (in_process) {
+      RunInProcess(config, make, jobs, [&](EpisodeRecord rec) {
+        const json line = EpisodeToJson(rec);
+        record(std::move(rec), line);
+      });
+    } else {
+      RunWorkerProcesses(config, make, jobs, [&](const json& line) { record(EpisodeFromJson(line), line); });
+    }
+  } catch (const Error&) {
+    // A new run that failed before its first episode (e.g. a checkpoint a worker cannot load)
+    // leaves nothing behind that would block running the same command again.
+    if (fresh_run && outcome.episodes.empty()) {
+      fs::remove(run_path);
+      fs::remove(jsonl_path);
+      if (!existed) {
+        fs::remove(config.out_dir + "/.lock");
+        fs::remove(config.out_dir);
+      }
+    }
+    throw;
   }
   if (bar) bar->Finish();
 
@@ -573,7 +678,13 @@ EvalOutcome MergeShards(const std::vector<std::string>& shard_dirs, const std::s
       throw Error(fmt::format("merge: {} belongs to a different run", dir));
     }
     if (!shards.insert(index).second) throw Error(fmt::format("merge: shard {} given twice ({})", index, dir));
-    for (EpisodeRecord& r : ReadEpisodesJsonl(dir + "/episodes.jsonl")) {
+    std::vector<int> lines;
+    std::vector<EpisodeRecord> records = ReadEpisodesJsonl(dir + "/episodes.jsonl", &lines);
+    json shard_identity = id;
+    shard_identity["shard_index"] = index;
+    shard_identity["shard_count"] = shard_count;
+    CheckBelongs(records, lines, shard_identity, dir + "/episodes.jsonl");
+    for (EpisodeRecord& r : records) {
       if (!keys.insert(r.Key()).second) throw Error(fmt::format("merge: episode {} appears twice", r.Key()));
       outcome.episodes.push_back(std::move(r));
     }

@@ -26,6 +26,7 @@ struct EvalConfig {
   int workers = 1;                                  // threads, each with its own renderer, envs and policies
   std::string out_dir;
   bool resume = false;                              // finish a run in out_dir without redoing episodes
+  bool force = false;                               // write into an out_dir holding files of another kind
   int videos = 0;                                   // mp4 of the first K episodes per (policy, task)
   int shard_index = 0, shard_count = 1;             // evaluate episodes with global index % count == index
   GlBackend gl = GlBackend::kAuto;
@@ -61,8 +62,9 @@ EvalOutcome RunEval(const EvalConfig& config);
 // (async-signal-safe: the CLI calls it from its SIGINT/SIGTERM handler).
 void RequestEvalStop();
 
-// Episodes recorded in a jsonl file; a torn last line (a kill mid-write) is ignored.
-std::vector<EpisodeRecord> ReadEpisodesJsonl(const std::string& path);
+// Episodes recorded in a jsonl file; a torn last line (a kill mid-write) is ignored. With
+// `line_numbers`, each record's line in the file.
+std::vector<EpisodeRecord> ReadEpisodesJsonl(const std::string& path, std::vector<int>* line_numbers = nullptr);
 
 // Combines the outputs of shards (each a directory with run.json and episodes.jsonl)
 // into `out_dir`, writing the same results.json the unsharded run writes. Checks

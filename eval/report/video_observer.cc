@@ -40,7 +40,7 @@ void VideoObserver::OnAct(const Observation&, const PolicyOutput& output, double
   config.frame_height = first_frame_.height;
   config.frame_width = first_frame_.width;
   config.max_predicted = std::min<int>(kMaxPredicted, int(output.predicted.size()));
-  writer_ = std::make_unique<VideoWriter>(path_, config);
+  writer_ = std::make_unique<VideoWriter>(PartialPath(), config);
   max_predicted_ = config.max_predicted;
   writer_->Add(first_frame_, {}, title_ + "\nt=0");
 }
@@ -62,8 +62,17 @@ void VideoObserver::Add(const Observation& obs, const std::vector<ScoredPredicti
   writer_->Add(obs.rgb.begin()->second, shown, caption);
 }
 
+// Written under a temporary name ("x.partial.mp4": the extension picks the container) and
+// renamed when complete, so a video at its final name is never half written.
+std::string VideoObserver::PartialPath() const {
+  const std::filesystem::path p(path_);
+  return (p.parent_path() / (p.stem().string() + ".partial" + p.extension().string())).string();
+}
+
 void VideoObserver::Close() {
-  if (writer_) writer_->Close();
+  if (!writer_) return;
+  writer_->Close();
+  std::filesystem::rename(PartialPath(), path_);
 }
 
 }  // namespace padbench

@@ -21,11 +21,13 @@ class VideoObserver final : public RolloutObserver {
   // The first Act decides the layout: as many prediction slots as the policy predicts (up to 3).
   void OnAct(const Observation& obs, const PolicyOutput& output, double ms) override;
   void OnStep(const Action& action, const Observation& obs, const std::vector<ScoredPrediction>& predictions) override;
+  // Finishes the file and gives it its final name.
   void Close();
 
  private:
   void Add(const Observation& obs, const std::vector<ScoredPrediction>& predictions,
            const std::string& caption);
+  std::string PartialPath() const;
   std::string path_;
   std::string title_;
   Image first_frame_;  // held until the first Act fixes the layout
