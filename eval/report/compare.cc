@@ -93,7 +93,8 @@ CompareRow MakeRow(const std::string& policy, const std::string& task, Counts ba
   row.base_rate = base.episodes > 0 ? double(base.successes) / base.episodes : 0;
   row.new_rate = now.episodes > 0 ? double(now.successes) / now.episodes : 0;
   row.p_value = FisherDropPValue(base.successes, base.episodes, now.successes, now.episodes);
-  row.significant = row.p_value < alpha;
+  row.p_holm = row.p_value;  // adjusted once every row is known (Compare)
+  row.significant = row.p_holm < alpha;
   return row;
 }
 
@@ -112,10 +113,10 @@ std::string FormatRow(const CompareRow& r) {
       comparable ? fmt::format("{:+.1f} pp", 100 * (r.new_rate - r.base_rate)) : "—";
   const char* verdict = r.significant ? "REGRESSED" : comparable ? "ok" : "no data";
   const std::string task = r.task == kAllTasks ? "**all**" : r.task;
-  return fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", r.policy, task,
+  return fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", r.policy, task,
                      FormatCounts(r.base_successes, r.base_episodes, r.base_rate),
                      FormatCounts(r.new_successes, r.new_episodes, r.new_rate), delta,
-                     FormatP(r.p_value), verdict);
+                     FormatP(r.p_value), FormatP(r.p_holm), verdict);
 }
 
 }  // namespace
@@ -187,6 +188,28 @@ CompareResult Compare(const json& base, const json& now, const CompareOptions& o
   for (const auto& [policy, n] : new_run) {
     if (!base_run.count(policy)) result.only_in_new.push_back(policy);
   }
+  if (result.rows.empty()) {
+    throw Error("compare: the runs share no policy and task, so nothing can be compared (only in base: " +
+                fmt::format("{}; only in new: {})", fmt::join(result.only_in_base, ", "),
+                            fmt::join(result.only_in_new, ", ")));
+  }
+  if (std::none_of(result.rows.begin(), result.rows.end(),
+                   [](const CompareRow& r) { return r.base_episodes > 0 && r.new_episodes > 0; })) {
+    throw Error("compare: no shared task has episodes in both runs; nothing was compared");
+  }
+  // Holm-Bonferroni over every row: the i-th smallest p (from 0) is scaled by (m - i), kept
+  // monotone, capped at 1.
+  std::vector<CompareRow*> family;
+  for (CompareRow& r : result.rows) family.push_back(&r);
+  for (CompareRow& r : result.overall) family.push_back(&r);
+  std::stable_sort(family.begin(), family.end(),
+                   [](const CompareRow* a, const CompareRow* b) { return a->p_value < b->p_value; });
+  double running = 0;
+  for (size_t i = 0; i < family.size(); ++i) {
+    running = std::max(running, std::min(1.0, double(family.size() - i) * family[i]->p_value));
+    family[i]->p_holm = running;
+    family[i]->significant = running < options.alpha;
+  }
   auto significant = [](const CompareRow& r) { return r.significant; };
   result.regressed =
       std::any_of(result.rows.begin(), result.rows.end(), significant) ||
@@ -198,19 +221,22 @@ CompareResult Compare(const json& base, const json& now, const CompareOptions& o
 
 std::string FormatCompare(const CompareResult& result) {
   const CompareOptions& o = result.options;
-  std::string out = "| policy | task | base | new | delta | p (drop) | verdict |\n";
-  out += "|---|---|---|---|---|---|---|\n";
+  std::string out = "| policy | task | base | new | delta | p (drop) | Holm p | verdict |\n";
+  out += "|---|---|---|---|---|---|---|---|\n";
   std::vector<std::string> failing;
   // Each policy's task rows, then its overall row, so a table reads policy by policy.
   for (const CompareRow& overall : result.overall) {
     for (const CompareRow& r : result.rows) {
       if (r.policy != overall.policy) continue;
       out += FormatRow(r);
-      if (r.significant) failing.push_back(fmt::format("{} / {} (p={})", r.policy, r.task, FormatP(r.p_value)));
+      if (r.significant) {
+        failing.push_back(fmt::format("{} / {} (p={}, Holm {})", r.policy, r.task, FormatP(r.p_value), FormatP(r.p_holm)));
+      }
     }
     out += FormatRow(overall);
     if (overall.significant) {
-      failing.push_back(fmt::format("{} / all tasks (p={})", overall.policy, FormatP(overall.p_value)));
+      failing.push_back(fmt::format("{} / all tasks (p={}, Holm {})", overall.policy, FormatP(overall.p_value),
+                                    FormatP(overall.p_holm)));
     }
   }
   if (!result.latency.empty()) {
@@ -235,7 +261,8 @@ std::string FormatCompare(const CompareResult& result) {
   list("only in base", result.only_in_base);
   list("only in new", result.only_in_new);
   const std::string test = fmt::format(
-      "one-sided Fisher exact test, alpha={}; p50 latency ratio limit {}", o.alpha, o.latency_ratio);
+      "one-sided Fisher exact test, alpha={} family-wise (Holm-Bonferroni over {} rows); p50 latency ratio limit {}",
+      o.alpha, result.rows.size() + result.overall.size(), o.latency_ratio);
   if (result.regressed) {
     out += fmt::format("\nverdict: REGRESSED ({}): {}\n", test, fmt::join(failing, "; "));
   } else {

@@ -10,7 +10,7 @@ namespace padbench {
 
 // Thresholds of the regression decision.
 struct CompareOptions {
-  double alpha = 0.05;         // significance level of the one-sided Fisher exact test, per row
+  double alpha = 0.05;         // family-wise significance level over all rows (Holm-Bonferroni)
   double latency_ratio = 1.5;  // p50 latency new/base above this fails
 };
 
@@ -22,7 +22,8 @@ struct CompareRow {
   int new_successes = 0, new_episodes = 0;
   double base_rate = 0, new_rate = 0;  // fractions; 0 when there are no episodes
   double p_value = 1;                  // one-sided Fisher exact p of a drop; 1 when a side is empty
-  bool significant = false;            // p_value < alpha: a significant drop
+  double p_holm = 1;                   // Holm-Bonferroni adjusted over every row of the comparison
+  bool significant = false;            // p_holm < alpha: a significant drop, family-wise
 };
 
 // p50 latency of one policy in both runs.
@@ -52,8 +53,11 @@ inline constexpr const char* kAllTasks = "all";
 // margins of the 2x2 table (hypergeometric lower tail); 1 when either side has no episodes.
 double FisherDropPValue(int base_successes, int base_episodes, int new_successes, int new_episodes);
 
-// Compares `aggregated.policies` of two results.json documents; throws padbench::Error naming
-// the missing or mistyped field.
+// Compares `aggregated.policies` of two results.json documents. Every per-task and per-policy
+// row is a one-sided Fisher test; significance controls the family-wise error over all of them
+// (Holm-Bonferroni), so a comparison of many tasks does not fail by chance. Throws
+// padbench::Error naming a missing or mistyped field, when the runs share no (policy, task), or
+// when no shared row has episodes on both sides (nothing compared).
 CompareResult Compare(const nlohmann::json& base, const nlohmann::json& now,
                       const CompareOptions& options = {});
 

@@ -1,5 +1,6 @@
 #include "eval/report/compare.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -52,7 +53,8 @@ TEST_CASE("compare: Fisher exact one-sided p-values on known tables", "[compare]
 
 TEST_CASE("compare: a big drop regresses, equal and a rise do not", "[compare]") {
   const json base = Results({{"pad", {{"reach", {10, 10}}, {"push", {5, 10}}, {"stack", {2, 10}}}}});
-  const json now = Results({{"pad", {{"reach", {5, 10}}, {"push", {5, 10}}, {"stack", {8, 10}}}}});
+  // reach 10/10 -> 3/10: p = 0.0015 alone, 0.0062 after Holm over the 4 rows.
+  const json now = Results({{"pad", {{"reach", {3, 10}}, {"push", {5, 10}}, {"stack", {8, 10}}}}});
   const CompareResult r = Compare(base, now);
   REQUIRE(r.rows.size() == 3);
   // Rows are sorted by policy then task.
@@ -62,14 +64,15 @@ TEST_CASE("compare: a big drop regresses, equal and a rise do not", "[compare]")
   CHECK(r.rows[1].task == "reach");
   CHECK(r.rows[1].significant);
   CHECK(r.rows[1].base_rate == 1.0);
-  CHECK(r.rows[1].new_rate == 0.5);
+  CHECK(r.rows[1].new_rate == 0.3);
+  CHECK(r.rows[1].p_holm == Approx(4 * r.rows[1].p_value));
   CHECK(r.rows[2].task == "stack");
   CHECK_FALSE(r.rows[2].significant);
   CHECK(r.rows[2].p_value > 0.9);
   REQUIRE(r.overall.size() == 1);
   CHECK(r.overall[0].task == kAllTasks);
   CHECK(r.overall[0].base_successes == 17);
-  CHECK(r.overall[0].new_successes == 18);
+  CHECK(r.overall[0].new_successes == 16);
   CHECK(r.overall[0].base_episodes == 30);
   CHECK_FALSE(r.overall[0].significant);
   CHECK(r.regressed);
@@ -143,11 +146,12 @@ TEST_CASE("compare: entries in only one run are reported, not failures", "[compa
 }
 
 TEST_CASE("compare: zero episodes are handled", "[compare]") {
-  const json base = Results({{"pad", {{"reach", {0, 0}}, {"push", {0, 0}}}}});
-  const json now = Results({{"pad", {{"reach", {0, 10}}, {"push", {0, 0}}}}});
+  const json base = Results({{"pad", {{"reach", {0, 0}}, {"push", {0, 0}}, {"stack", {3, 10}}}}});
+  const json now = Results({{"pad", {{"reach", {0, 10}}, {"push", {0, 0}}, {"stack", {3, 10}}}}});
   const CompareResult r = Compare(base, now);
-  REQUIRE(r.rows.size() == 2);
+  REQUIRE(r.rows.size() == 3);
   for (const CompareRow& row : r.rows) {
+    if (row.task == "stack") continue;
     CHECK(row.p_value == 1.0);
     CHECK_FALSE(row.significant);
     CHECK(row.base_rate == 0.0);
@@ -156,17 +160,40 @@ TEST_CASE("compare: zero episodes are handled", "[compare]") {
   CHECK_THAT(FormatCompare(r), Contains("no data"));
 }
 
+TEST_CASE("compare: nothing in common, or nothing compared, is an error rather than no regression", "[compare]") {
+  const json pad = Results({{"pad", {{"reach", {9, 10}}}}});
+  REQUIRE_THROWS_WITH(Compare(pad, Results({{"dp", {{"reach", {9, 10}}}}})),
+                      Contains("share no policy and task") && Contains("only in base: pad; only in new: dp"));
+  REQUIRE_THROWS_WITH(Compare(pad, Results({{"pad", {{"push", {9, 10}}}}})), Contains("share no policy and task"));
+  REQUIRE_THROWS_WITH(Compare(Results({{"pad", {{"reach", {0, 0}}}}}), pad), Contains("nothing was compared"));
+}
+
+TEST_CASE("compare: Holm-Bonferroni keeps many unchanged tasks from failing by chance", "[compare]") {
+  // 50 tasks; one drops 10/10 -> 6/10 (p = 0.0433 alone, significant per task), the rest equal.
+  std::map<std::string, std::pair<int, int>> base_tasks, new_tasks;
+  for (int t = 0; t < 50; ++t) base_tasks["task" + std::to_string(t)] = new_tasks["task" + std::to_string(t)] = {8, 10};
+  base_tasks["task0"] = {10, 10};
+  new_tasks["task0"] = {6, 10};
+  const CompareResult r = Compare(Results({{"dp", base_tasks}}), Results({{"dp", new_tasks}}));
+  const auto row = std::find_if(r.rows.begin(), r.rows.end(), [](const CompareRow& x) { return x.task == "task0"; });
+  CHECK(row->p_value < 0.05);
+  CHECK(row->p_holm == Approx(std::min(1.0, 51 * row->p_value)));
+  CHECK_FALSE(row->significant);
+  CHECK_FALSE(r.regressed);
+}
+
 TEST_CASE("compare: FormatCompare names the test and each failing row", "[compare]") {
   const json base = Results({{"pad", {{"reach", {10, 10}}, {"push", {9, 10}}}}});
   const json now = Results({{"pad", {{"reach", {5, 10}}, {"push", {9, 10}}}}});
   const std::string text = FormatCompare(Compare(base, now));
-  CHECK_THAT(text, Contains("| policy | task | base | new | delta | p (drop) | verdict |"));
-  CHECK_THAT(text, Contains("| pad | reach | 10/10 100.0% | 5/10 50.0% | -50.0 pp | 0.0163 | REGRESSED |"));
+  CHECK_THAT(text, Contains("| policy | task | base | new | delta | p (drop) | Holm p | verdict |"));
+  // Three rows (reach, push, all): reach's p = 0.0163 is the smallest, x3 = 0.0488 < 0.05.
+  CHECK_THAT(text, Contains("| pad | reach | 10/10 100.0% | 5/10 50.0% | -50.0 pp | 0.0163 | 0.0488 | REGRESSED |"));
   CHECK_THAT(text, Contains("| pad | push | 9/10 90.0% | 9/10 90.0% | +0.0 pp |"));
   CHECK_THAT(text, Contains("| pad | **all** | 19/20 95.0% | 14/20 70.0% |"));
   CHECK_THAT(text, Contains("one-sided Fisher exact test, alpha=0.05"));
   CHECK_THAT(text, Contains("verdict: REGRESSED"));
-  CHECK_THAT(text, Contains("pad / reach (p=0.0163)"));
+  CHECK_THAT(text, Contains("pad / reach (p=0.0163, Holm 0.0488)"));
   const std::string fine = FormatCompare(Compare(base, base));
   CHECK_THAT(fine, Contains("verdict: no regression (one-sided Fisher exact test, alpha=0.05"));
 }
