@@ -29,9 +29,10 @@ std::string JoinArgs(int argc, char** argv) {
 }
 
 std::pair<int, int> ParseShard(const std::string& s) {
-  int i = 0, n = 0;
+  int i = 0, n = 0, used = 0;
   char slash = 0;
-  if (std::sscanf(s.c_str(), "%d%c%d", &i, &slash, &n) != 3 || slash != '/' || n < 1 || i < 0 || i >= n) {
+  if (std::sscanf(s.c_str(), "%d%c%d%n", &i, &slash, &n, &used) != 3 || used != int(s.size()) || slash != '/' ||
+      n < 1 || i < 0 || i >= n) {
     throw Error(fmt::format("--shard wants i/n with 0 <= i < n, got '{}'", s));
   }
   return {i, n};
@@ -67,7 +68,7 @@ void AddEval(CLI::App& app, const std::string& command_line) {
   o->config.episodes = 10;
   o->config.workers = 2;
   cmd->add_option("--episodes", o->config.episodes, "Episodes per task and policy")->capture_default_str();
-  cmd->add_option("--seed", o->config.seed, "Base seed (episode seeds derive from it)")->capture_default_str();
+  cmd->add_option("--seed", o->config.seed, "Base seed (episode seeds derive from it)")->check(SeedValidator())->capture_default_str();
   cmd->add_option("--workers", o->config.workers, "Parallel workers (processes, one renderer each)")->capture_default_str();
   cmd->add_option("--out", o->config.out_dir, "Output folder")->required();
   cmd->add_flag("--resume", o->config.resume, "Finish an interrupted run in --out without redoing episodes");
@@ -170,7 +171,7 @@ void AddCurves(CLI::App& app, const std::string& command_line) {
       ->required();
   cmd->add_option("--suite", o->suite, "Suite: default, all, easy, medium, hard")->capture_default_str();
   cmd->add_option("--episodes", o->config.episodes, "Episodes per task and checkpoint")->capture_default_str();
-  cmd->add_option("--seed", o->config.seed, "Base seed of the episodes")->capture_default_str();
+  cmd->add_option("--seed", o->config.seed, "Base seed of the episodes")->check(SeedValidator())->capture_default_str();
   o->config.workers = 2;
   cmd->add_option("--workers", o->config.workers, "Parallel workers")->capture_default_str();
   cmd->add_option("--eval-dir", o->config.eval_dir, "Folder of the eval run (resumed when it exists)")->required();

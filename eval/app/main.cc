@@ -18,16 +18,19 @@ int main(int argc, char** argv) {
   padbench::cli::AddSimCommands(app);
   padbench::cli::AddEvalCommands(app, argc, argv);
   padbench::cli::AddTrainCommands(app);
+  // Every failure is one line "padbench: error: ..." and exit code 2; --help exits 0.
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
-  } catch (const padbench::Error& e) {
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "padbench: error: {} (see --help)\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {  // padbench::Error, and what the libraries throw (filesystem, ...)
     fmt::print(stderr, "padbench: error: {}\n", e.what());
     return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "padbench: internal error: {}\n", e.what());
-    return 3;
   }
   return 0;
 }

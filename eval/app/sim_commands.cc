@@ -71,7 +71,7 @@ void AddRender(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("render", "Render a task's first observation (or after N expert steps) to PNG");
   cmd->add_option("--task", o->task, "Task name")->required();
-  cmd->add_option("--seed", o->seed, "Episode seed")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Episode seed")->check(SeedValidator())->capture_default_str();
   cmd->add_option("--out", o->out, "Output PNG")->required();
   cmd->add_option("--camera", o->camera, "Camera name (corner, front, wrist)")->capture_default_str();
   cmd->add_option("--size", o->size, "Image height and width in pixels")->capture_default_str();
@@ -131,7 +131,7 @@ void AddExperts(CLI::App& app) {
   auto* cmd = app.add_subcommand("experts", "Success of the scripted experts per task and group (no rendering)");
   o->tasks.AddTo(*cmd, "default");
   cmd->add_option("--episodes", o->episodes, "Episodes per task and noise level")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Base seed")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Base seed")->check(SeedValidator())->capture_default_str();
   cmd->add_option("--noise", o->noise, "Action noise levels (Gaussian sigma in action units)")
       ->delimiter(',')
       ->capture_default_str();
@@ -171,7 +171,7 @@ void AddCollect(CLI::App& app) {
   auto* cmd = app.add_subcommand("collect", "Record scripted-expert demonstrations to HDF5 (robomimic layout)");
   o->tasks.AddTo(*cmd, "");
   cmd->add_option("--episodes", o->config.episodes, "Episodes written per task")->capture_default_str();
-  cmd->add_option("--seed", o->config.seed, "Base seed")->capture_default_str();
+  cmd->add_option("--seed", o->config.seed, "Base seed")->check(SeedValidator())->capture_default_str();
   cmd->add_option("--out", o->config.out, "Output .hdf5 file")->required();
   cmd->add_option("--image-size", o->config.env.image_size, "Image height and width")->capture_default_str();
   cmd->add_option("--cameras", o->config.env.cameras, "Comma-separated cameras (corner, front, wrist)")
@@ -248,7 +248,7 @@ void AddSheet(CLI::App& app) {
   cmd->add_option("--camera", o->config.camera, "Camera")->capture_default_str();
   cmd->add_option("--size", o->config.image_size, "Rendered size (what a policy sees)")->capture_default_str();
   cmd->add_option("--scale", o->config.scale, "Upscaling for viewing")->capture_default_str();
-  cmd->add_option("--seed", o->config.seed, "Base seed")->capture_default_str();
+  cmd->add_option("--seed", o->config.seed, "Base seed")->check(SeedValidator())->capture_default_str();
   cmd->add_option("--gl", o->gl, "GL backend: auto, egl, osmesa")->capture_default_str();
   cmd->callback([o] {
     o->config.tasks = o->tasks.Resolve();

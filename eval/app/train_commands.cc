@@ -19,7 +19,9 @@ namespace {
 // train_log.csv -> loss.png (training loss and validation loss against steps).
 void PlotTrainLog(const std::string& csv, const std::string& png) {
   std::ifstream in(csv);
-  LineSeries train{"train loss", {}, {}}, val{"validation loss (EMA weights)", {}, {}};
+  LineSeries train, val;
+  train.name = "train loss";
+  val.name = "validation loss (EMA weights)";
   std::string line;
   std::getline(in, line);  // header
   while (std::getline(in, line)) {
@@ -84,7 +86,7 @@ void AddTrainCommands(CLI::App& app) {
   cmd->add_option("--samples", o->config.samples,
                   "Action-supervised sample budget (robot rows over the run); sets --steps when given");
   cmd->add_option("--batch", o->config.batch, "Batch size")->capture_default_str();
-  cmd->add_option("--seed", o->config.seed, "Seed (initialisation, sampling, noise)")->capture_default_str();
+  cmd->add_option("--seed", o->config.seed, "Seed (initialisation, sampling, noise)")->check(SeedValidator())->capture_default_str();
   cmd->add_option("--threads", o->config.threads, "Torch threads")->capture_default_str();
   cmd->add_option("--lr", o->config.lr, "Peak learning rate (AdamW, warm-up then cosine)")->capture_default_str();
   cmd->add_option("--warmup", o->config.warmup, "Warm-up steps")->capture_default_str();

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <exception>
 
 #include <fmt/format.h>
 
@@ -20,7 +21,10 @@ std::string FormatSeconds(double s) {
 ProgressBar::ProgressBar(int64_t total, std::string label)
     : total_(total), label_(std::move(label)), tty_(isatty(fileno(stderr))), start_(std::chrono::steady_clock::now()) {}
 
-ProgressBar::~ProgressBar() { Finish(); }
+// Unwinding from an error: the error is the last line the user should see.
+ProgressBar::~ProgressBar() {
+  if (std::uncaught_exceptions() == 0) Finish();
+}
 
 void ProgressBar::Update(int64_t done, const std::string& status) {
   done_ = done;

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "policies/checkpoint.h"
+#include "policies/family.h"
 #include "policies/nn/autoencoder.h"
 #include "policies/nn/layers.h"
 #include "policies/train/trainable.h"
@@ -53,6 +54,7 @@ BatchRows RowsPerBatch(const TrainConfig& c) {
 
 TrainSummary Train(const TrainConfig& requested) {
   TrainConfig c = requested;
+  FindFamily(c.policy, "trainable");  // an unknown name is the first thing to hear about
   if (c.data.empty()) throw Error("train: give --data");
   if (c.out.empty()) throw Error("train: give --out");
   if (c.steps < 1 || c.batch < 1 || c.threads < 1) throw Error("train: --steps, --batch and --threads must be >= 1");
@@ -137,16 +139,16 @@ TrainSummary Train(const TrainConfig& requested) {
   // ---- log ----
   {
     // Keep the rows up to the resumed step (a crash may have logged past the last state).
-    std::vector<std::string> rows;
+    std::vector<std::string> lines;
     if (resuming) {
       std::ifstream in(log_path);
       for (std::string line; std::getline(in, line);) {
-        if (line.empty() || line[0] == 's' || std::stoi(line) <= first_step) rows.push_back(line);
+        if (line.empty() || line[0] == 's' || std::stoi(line) <= first_step) lines.push_back(line);
       }
     }
     std::ofstream out(log_path);
-    if (rows.empty()) rows.push_back("step,loss,val_loss,lr,it_per_s,elapsed_s");
-    for (const auto& r : rows) out << r << "\n";
+    if (lines.empty()) lines.push_back("step,loss,val_loss,lr,it_per_s,elapsed_s");
+    for (const auto& r : lines) out << r << "\n";
   }
   std::ofstream log(log_path, std::ios::app);
 
