@@ -37,6 +37,12 @@ std::string CollectEnvArgs(const CollectConfig& config) {
 CollectSummary Collect(const CollectConfig& config, bool progress) {
   if (config.tasks.empty()) throw Error("collect: no tasks");
   if (config.episodes < 1) throw Error(fmt::format("collect: --episodes must be >= 1, got {}", config.episodes));
+  if (std::filesystem::is_directory(config.out)) {
+    throw Error(fmt::format("collect: --out {} is a folder; give the .hdf5 file to write", config.out));
+  }
+  if (const auto parent = std::filesystem::path(config.out).parent_path(); !parent.empty()) {
+    std::filesystem::create_directories(parent);
+  }
   const auto start = std::chrono::steady_clock::now();
   auto renderer = Renderer::Create({config.gl});
   // Every task environment first: bad cameras or sizes fail before a file is touched.

@@ -40,6 +40,10 @@ Config Config::FromJson(const nlohmann::json& j) {
   const ConfigReader r(std::string(kName), j, c.ToJson());
   ReadFields(r, c, kFields);
   nn::ReadScheduleJson(r, c.schedule);
+  if (c.ddim_steps < 1 || c.ddim_steps > c.schedule.train_steps) {
+    throw Error(fmt::format("diffusion_policy config: ddim_steps must be in [1, {}] (the training steps), got {}",
+                            c.schedule.train_steps, c.ddim_steps));
+  }
   if (c.obs_horizon < 1 || c.pred_horizon < c.obs_horizon - 1 + c.action_horizon || c.action_horizon < 1) {
     throw Error(fmt::format("diffusion_policy config: need To >= 1, Ta >= 1 and Tp >= To - 1 + Ta (To={}, Tp={}, Ta={})",
                             c.obs_horizon, c.pred_horizon, c.action_horizon));

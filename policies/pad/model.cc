@@ -46,6 +46,10 @@ Config Config::FromJson(const nlohmann::json& j) {
   const ConfigReader r(std::string(kName), j, c.ToJson());
   ReadFields(r, c, kFields);
   nn::ReadScheduleJson(r, c.schedule);
+  if (c.ddim_steps < 1 || c.ddim_steps > c.schedule.train_steps) {
+    throw Error(fmt::format("pad config: ddim_steps must be in [1, {}] (the training steps), got {}",
+                            c.schedule.train_steps, c.ddim_steps));
+  }
   nn::ParseConditioning(c.conditioning);  // validates
   if (j.contains("autoencoder_config")) c.autoencoder_config = nn::AutoencoderConfig::FromJson(j.at("autoencoder_config"));
   if (c.pred_horizon < 1 || c.action_horizon < 1 || c.action_horizon > c.pred_horizon || c.future_frames < 0 ||

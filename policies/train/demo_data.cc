@@ -56,6 +56,11 @@ DemoData DemoData::Load(const std::vector<std::string>& paths, const std::vector
       if (!ep.actions.empty()) {
         e.actions = torch::from_blob(const_cast<float*>(ep.actions.data()), {T, 4}, torch::kFloat).clone();
       }
+      for (const auto& [field, values] : {std::pair{"obs/ee_pos + obs/gripper", &e.proprio}, std::pair{"actions", &e.actions}}) {
+        if (values->defined() && !torch::isfinite(*values).all().item<bool>()) {
+          throw Error(fmt::format("{}: demo_{} has a non-finite value (NaN or Inf) in {}", path, i, field));
+        }
+      }
       frames += T;
       all.push_back(std::move(e));
     }

@@ -79,6 +79,10 @@ TrainSummary Train(const TrainConfig& requested) {
   json checkpoint;
   int first_step = 0;
   const bool resuming = c.resume && fs::exists(state_path);
+  if (c.resume && !resuming) {
+    throw Error(fmt::format("--resume: {} has no train_state.pt to continue from{}", c.out,
+                            fs::exists(config_path) ? " (a finished or copied checkpoint keeps only the model)" : ""));
+  }
   if (!c.resume && fs::exists(config_path)) {
     throw Error(fmt::format("{} already holds a checkpoint; pass --resume to continue it or choose another --out", c.out));
   }
@@ -118,19 +122,29 @@ TrainSummary Train(const TrainConfig& requested) {
                                 torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay).betas({0.95, 0.999}));
   nn::Ema ema(module, c.ema_max_decay);
   if (resuming) {
-    torch::serialize::InputArchive archive;
-    archive.load_from(state_path);
-    torch::serialize::InputArchive weights, opt, shadow;
-    archive.read("model", weights);
-    archive.read("optimizer", opt);
-    archive.read("ema", shadow);
-    module.load(weights);
-    optimizer.load(opt);
-    for (size_t i = 0; i < ema.shadow().size(); ++i) shadow.read(std::to_string(i), ema.shadow()[i]);
-    torch::Tensor step;
-    archive.read("step", step);
-    first_step = int(step.item<int64_t>());
+    try {
+      torch::serialize::InputArchive archive;
+      archive.load_from(state_path);
+      torch::serialize::InputArchive weights, opt, shadow;
+      archive.read("model", weights);
+      archive.read("optimizer", opt);
+      archive.read("ema", shadow);
+      module.load(weights);
+      optimizer.load(opt);
+      for (size_t i = 0; i < ema.shadow().size(); ++i) shadow.read(std::to_string(i), ema.shadow()[i]);
+      torch::Tensor step;
+      archive.read("step", step);
+      first_step = int(step.item<int64_t>());
+    } catch (const c10::Error& e) {
+      const std::string what = e.what();
+      throw Error(fmt::format("--resume: {} is corrupt or does not match the model ({})", state_path,
+                              what.substr(0, what.find('\n'))));
+    }
     ema.set_steps(first_step);
+    if (first_step >= c.steps) {
+      throw Error(fmt::format("--resume: {} has already trained {} steps; ask for more than that (--steps or --samples)",
+                              c.out, first_step));
+    }
   }
   int64_t parameters = 0;
   for (const auto& p : module.parameters())
@@ -232,6 +246,10 @@ TrainSummary Train(const TrainConfig& requested) {
     if (video_rows > 0) batch = Concat(batch, video.Sample(video_rows, spec, false, rng));
     model->BeginStep(step);
     auto loss = model->Loss(batch, gen);
+    if (const double value = loss.item<double>(); !std::isfinite(value)) {
+      throw Error(fmt::format("train: the loss became {} at step {}; stopped, {} keeps the checkpoint of step {}", value,
+                              step + 1, c.out, step / c.checkpoint_every * c.checkpoint_every));
+    }
     optimizer.zero_grad();
     loss.backward();
     torch::nn::utils::clip_grad_norm_(module.parameters(), 1.0);

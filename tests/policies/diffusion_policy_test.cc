@@ -11,6 +11,7 @@
 #include "policies/registry.h"
 #include "policies/train/trainable.h"
 #include "policies/train/trainer.h"
+#include "sim/dataset.h"
 #include "sim/error.h"
 #include "sim/renderer.h"
 #include "tasks/registry.h"
@@ -179,6 +180,43 @@ TEST_CASE("diffusion_policy: bad checkpoints are errors that name the problem", 
   testing::WriteText(ckpt + "/config.json", config.dump());
   std::filesystem::resize_file(ckpt + "/model.pt", std::filesystem::file_size(ckpt + "/model.pt") / 2);
   REQUIRE_THROWS_WITH(MakePolicy("diffusion_policy=" + ckpt), Contains("cannot read weights"));
+}
+
+}  // namespace
+}  // namespace padbench
+
+namespace padbench {
+namespace {
+
+TEST_CASE("training data: a NaN or Inf in a demo is an error naming the demo and the field", "[dp]") {
+  testing::TempPath dir;
+  std::filesystem::create_directories(dir.path());
+  for (const char* field : {"actions", "ee_pos"}) {
+    const std::string path = dir.str() + "/" + field + ".hdf5";
+    {
+      auto writer = DatasetWriter::Create(path, "{}");
+      for (int n = 0; n < 2; ++n) {
+        EpisodeData e;
+        e.task = "reach";
+        e.instruction = "reach the red ball";
+        e.length = 3;
+        e.image_height = e.image_width = 8;
+        e.images["corner"].assign(3 * 8 * 8 * 3, 100);
+        e.ee_pos.assign(9, 0.1f);
+        e.gripper.assign(3, 0.02f);
+        e.actions.assign(12, 0.5f);
+        e.rewards.assign(3, 0.f);
+        e.dones.assign(3, 0);
+        if (n == 1) (std::string(field) == "actions" ? e.actions[5] : e.ee_pos[4]) = std::nanf("");
+        writer->Append(e);
+      }
+      writer->Close();
+    }
+    INFO(field);
+    REQUIRE_THROWS_WITH(train::DemoData::Load({path}, {"corner"}, 0.0, 0),
+                        Contains("demo_1") && Contains("non-finite") &&
+                               Contains(std::string(field) == "actions" ? "actions" : "obs/ee_pos"));
+  }
 }
 
 }  // namespace
