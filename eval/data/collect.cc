@@ -41,7 +41,9 @@ CollectSummary Collect(const CollectConfig& config, bool progress) {
     throw Error(fmt::format("collect: --out {} is a folder; give the .hdf5 file to write", config.out));
   }
   if (const auto parent = std::filesystem::path(config.out).parent_path(); !parent.empty()) {
-    std::filesystem::create_directories(parent);
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) throw Error(fmt::format("collect: cannot create the folder of --out {}: {}", config.out, ec.message()));
   }
   const auto start = std::chrono::steady_clock::now();
   auto renderer = Renderer::Create({config.gl});

@@ -83,8 +83,14 @@ TEST_CASE("collect: bad requests fail before writing", "[collect]") {
   CollectConfig c = Config(dir.str() + "/x.hdf5");
   c.env.cameras = {"ceiling"};
   REQUIRE_THROWS_WITH(Collect(c, false), Contains("unknown camera 'ceiling'"));
-  c = Config("/nonexistent/dir/x.hdf5");
-  REQUIRE_THROWS_AS(Collect(c, false), Error);
+  // A folder cannot be made below a file.
+  std::filesystem::create_directories(dir.path());
+  testing::WriteText(dir.str() + "/file", "x");
+  c = Config(dir.str() + "/file/dir/x.hdf5");
+  REQUIRE_THROWS_WITH(Collect(c, false), Contains("cannot create the folder"));
+  // --out naming a folder fails before anything is collected.
+  c = Config(dir.str());
+  REQUIRE_THROWS_WITH(Collect(c, false), Contains("is a folder"));
 }
 
 }  // namespace
