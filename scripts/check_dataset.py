@@ -3,7 +3,8 @@
 
 Usage: check_dataset.py FILE
 
-Prints the episodes with their attributes and array shapes, then every layout problem found.
+Prints the episodes with their attributes and array shapes, then every problem found: layout,
+image sizes that differ between demos, arrays that cannot be read (a corrupt chunk), NaN or Inf.
 Exits 0 when the layout is valid, 1 when it is not, 2 when FILE cannot be opened as HDF5.
 """
 import re
@@ -108,7 +109,26 @@ def check_demo(errors, demo, path):
         check_array(errors, demo, path, "actions", np.float32, (t, 4))
     check_array(errors, demo, path, "rewards", np.float32, (t,))
     check_array(errors, demo, path, "dones", np.uint8, (t,))
-    return t, cameras, has_actions
+    check_contents(errors, demo, path)
+    return t, cameras, has_actions, size
+
+
+def check_contents(errors, demo, path):
+    """Reads every array whole (every chunk decompressed: a corrupt one is named) and checks
+    that float arrays hold no NaN or Inf."""
+    def visit(name, obj):
+        if not isinstance(obj, h5py.Dataset):
+            return
+        try:
+            values = obj[()]
+        except Exception as e:  # h5py raises OSError (or others) on a corrupt or truncated chunk
+            errors.append(f"{path}/{name}: cannot be read ({e})")
+            return
+        if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
+            bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
+            errors.append(f"{path}/{name}: {bad} non-finite value(s) (NaN or Inf)")
+
+    demo.visititems(visit)
 
 
 def main(argv):
@@ -153,13 +173,15 @@ def main(argv):
             result = check_demo(errors, data[f"demo_{index}"], demo_path)
             if result is None:
                 continue
-            t, cameras, has_actions = result
+            t, cameras, has_actions, size = result
             lengths.append(t)
             if first is None:
-                first = (cameras, has_actions)
+                first = (cameras, has_actions, size)
                 continue
             if cameras != first[0]:
                 errors.append(f"{demo_path}/obs: has cameras {cameras}, but the first demo has {first[0]}")
+            if size is not None and first[2] is not None and tuple(size) != tuple(first[2]):
+                errors.append(f"{demo_path}/obs: images are {size[0]}x{size[1]}, the first demo's {first[2][0]}x{first[2][1]}")
             if has_actions != first[1]:
                 errors.append(f"{demo_path}/actions: {'present' if has_actions else 'missing'}, "
                               "but actions must be in all demos or none")
@@ -178,4 +200,8 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    try:
+        sys.exit(main(sys.argv))
+    except Exception as e:  # never a traceback: one line naming the file and the problem
+        print(f"check_dataset.py: {sys.argv[-1]}: cannot be checked: {type(e).__name__}: {e}", file=sys.stderr)
+        sys.exit(1)
