@@ -140,7 +140,8 @@ void App::AfterRender(int fb_width, int fb_height) {
       WritePng(path, shot);
       if (!recording_.valid()) Message("screenshot: " + path);
     } catch (const std::exception& e) {
-      Message(fmt::format("screenshot failed: {}", e.what()));
+      screenshot_error_ = fmt::format("cannot write screenshot {}: {}", path, e.what());
+      Message(screenshot_error_);
     }
   }
   screenshots_.clear();

@@ -38,6 +38,8 @@ class App {
   void Frame(int fb_width, int fb_height, float scale);
   // After ImGui has rendered, before the buffer swap: writes a screenshot if one was asked for.
   void AfterRender(int fb_width, int fb_height);
+  // Why the last screenshot could not be written ("" if it was).
+  const std::string& screenshot_error() const { return screenshot_error_; }
   // Saves the next rendered frame as PNG.
   void RequestScreenshot(const std::string& path) { screenshots_.push_back(path); }
   // The Record button: writes the shown episode as mp4 (the scene from the current camera, the
@@ -90,6 +92,7 @@ class App {
 
   // Record and replay.
   std::vector<std::string> screenshots_;  // PNGs to write after the next render
+  std::string screenshot_error_;  // the last failed screenshot, for the headless check
   std::future<std::string> recording_;  // the finished recording's message
   std::string message_;
   char eval_dir_[512] = {};

@@ -122,7 +122,11 @@ int Run(int argc, char** argv) {
                     frames / seconds, view.status.c_str(), view.episode.steps.size());
         if (record) std::printf("%s\n", app.FinishRecording().c_str());
         if (!view.error.empty()) {
-          std::fprintf(stderr, "error: %s\n", view.error.c_str());
+          std::fprintf(stderr, "padbench-viewer: error: %s\n", view.error.c_str());
+          status = 1;
+        }
+        if (!app.screenshot_error().empty()) {
+          std::fprintf(stderr, "padbench-viewer: error: %s\n", app.screenshot_error().c_str());
           status = 1;
         }
         break;

@@ -1,6 +1,10 @@
 // The viewer as a user meets it, headless: under Xvfb it renders frames of a running episode
 // and saves a screenshot that must show the scene, not a blank window.
+#include <sys/wait.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -74,6 +78,18 @@ TEST_CASE("viewer: an eval run's episode and a dataset episode play again to the
   CHECK(Run(fmt::format("{} --dataset {}/d.hdf5 --dataset-episode 7 --screenshot {}/c.png > {} 2>&1", xvfb, dir.str(),
                         dir.str(), log)) != 0);
   CHECK(Run(fmt::format("grep -q 'has 2 episodes; there is no episode 7' {}", log)) == 0);
+}
+
+TEST_CASE("viewer: a screenshot that cannot be written fails the headless run", "[viewer][xvfb]") {
+  testing::TempPath dir;
+  const std::string log = dir.str() + "/log.txt";
+  std::filesystem::create_directories(dir.path());
+  std::ofstream(dir.path() / "file") << "x";  // a folder cannot be made below a file
+  const int code = Run(fmt::format("{} -a -s '-screen 0 1280x800x24' {} --size 800 --frames 3 --screenshot {}/file/shot.png > {} 2>&1",
+                                   PADBENCH_XVFB_RUN, PADBENCH_VIEWER, dir.str(), log));
+  CHECK(WIFEXITED(code));
+  CHECK(WEXITSTATUS(code) == 1);
+  CHECK(Run(fmt::format("grep -q 'padbench-viewer: error: cannot write screenshot' {}", log)) == 0);
 }
 
 TEST_CASE("viewer: bad input fails before a window opens, with a clear message", "[viewer]") {
