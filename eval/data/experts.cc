@@ -11,6 +11,7 @@
 
 #include "eval/report/progress.h"
 #include "eval/report/stats.h"
+#include "sim/error.h"
 #include "tasks/task_env.h"
 
 namespace padbench {
@@ -27,6 +28,11 @@ ExpertReport RunExperts(const ExpertRunConfig& config, bool progress) {
     size_t task, noise;
     int index;
   };
+  constexpr int64_t kMaxEpisodes = 10'000'000;  // the job list is held in memory
+  if (config.episodes < 1 || int64_t(config.episodes) * int64_t(num_noise) * int64_t(config.tasks.size()) > kMaxEpisodes) {
+    throw Error(fmt::format("experts: --episodes must be >= 1 and episodes x noise levels x tasks at most {}, got {}",
+                            kMaxEpisodes, config.episodes));
+  }
   std::vector<Job> jobs;
   for (size_t t = 0; t < config.tasks.size(); ++t)
     for (size_t k = 0; k < num_noise; ++k)

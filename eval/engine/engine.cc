@@ -524,6 +524,13 @@ EvalOutcome RunEval(const EvalConfig& config) {
   if (config.policies.empty()) throw Error("eval: give at least one --policy");
   if (config.tasks.empty()) throw Error("eval: no tasks");
   if (config.episodes < 1) throw Error(fmt::format("eval: --episodes must be >= 1, got {}", config.episodes));
+  // The job list is held in memory: bound it well below what a machine holds.
+  constexpr int64_t kMaxEpisodes = 10'000'000;
+  if (int64_t(config.episodes) * int64_t(config.policies.size()) * int64_t(config.tasks.size()) > kMaxEpisodes) {
+    throw Error(fmt::format("eval: {} episodes x {} policies x {} tasks is more than the {} episodes one run takes; "
+                            "split it with --shard or fewer --episodes",
+                            config.episodes, config.policies.size(), config.tasks.size(), kMaxEpisodes));
+  }
   if (config.workers < 1) throw Error(fmt::format("eval: --workers must be >= 1, got {}", config.workers));
   if (config.shard_count < 1 || config.shard_index < 0 || config.shard_index >= config.shard_count) {
     throw Error(fmt::format("eval: bad shard {}/{} (want i/n with 0 <= i < n)", config.shard_index, config.shard_count));

@@ -98,6 +98,10 @@ TrainSummary Train(const TrainConfig& requested) {
   DemoData data = DemoData::Load(c.data, model ? model->spec().cameras : std::vector<std::string>{}, c.val_fraction,
                                  c.seed);
   if (!data.has_actions()) throw Error("train: --data must hold actions; pass action-free video with --video");
+  // A batch is built in memory: one larger than the data is a mistake, not a request for repeats.
+  if (c.batch > data.frames()) {
+    throw Error(fmt::format("train: --batch {} is larger than the {} frames of --data", c.batch, data.frames()));
+  }
   std::string fingerprint = data.Fingerprint();
   if (!resuming) {
     model = MakeTrainable(c.policy, c.overrides, data);
