@@ -13,15 +13,22 @@ function(padbench_library)
   padbench_warnings(padbench_${ARG_NAME})
 endfunction()
 
-# padbench_add_test(NAME sim_env SOURCES ... DEPS ... [LABELS slow]) -> one Catch2 binary, tests discovered by ctest.
+# padbench_add_test(NAME sim_env SOURCES ... DEPS ... [LABELS slow] [RESOURCE_LOCK xvfb]) -> one Catch2 binary,
+# tests discovered by ctest; tests sharing a RESOURCE_LOCK never run at the same time.
 function(padbench_add_test)
-  cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME;RESOURCE_LOCK" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(test_${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(test_${ARG_NAME} PRIVATE ${ARG_DEPS} Catch2::Catch2WithMain)
   padbench_warnings(test_${ARG_NAME})
   set(props)
+  if(ARG_LABELS OR ARG_RESOURCE_LOCK)
+    set(props PROPERTIES)
+  endif()
   if(ARG_LABELS)
-    set(props PROPERTIES LABELS "${ARG_LABELS}")
+    list(APPEND props LABELS "${ARG_LABELS}")
+  endif()
+  if(ARG_RESOURCE_LOCK)
+    list(APPEND props RESOURCE_LOCK "${ARG_RESOURCE_LOCK}")
   endif()
   catch_discover_tests(test_${ARG_NAME} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
                        TEST_PREFIX "${ARG_NAME}:" ${props})
