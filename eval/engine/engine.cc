@@ -399,6 +399,7 @@ void RunWorkerProcesses(const EvalConfig& config, const PolicyFactory& make, con
       Worker& w = workers[k];
       close(w.from_child);
       close(w.to_child);
+      w.from_child = w.to_child = -1;  // the numbers get reused: a later fork must not close them again
       int status = 0;
       while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
       }
