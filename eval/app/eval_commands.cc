@@ -120,6 +120,8 @@ void AddCompare(CLI::App& app) {
   cmd->add_option("--alpha", o->options.alpha, "Significance level of the one-sided test")->capture_default_str();
   cmd->add_option("--latency-ratio", o->options.latency_ratio, "Fail when new p50 latency exceeds base by this factor")
       ->capture_default_str();
+  cmd->add_flag("--different-episodes", o->options.allow_different_episodes,
+               "Compare runs of other episodes (another --seed or seed derivation): unpaired; by default an error");
   cmd->add_option("--tolerance", o->tolerance,
                   "Also fail when any task's success count differs from BASE by more than this many episodes, "
                   "either way (for regression slices that should reproduce the baseline)");
@@ -145,13 +147,15 @@ void AddMerge(CLI::App& app, const std::string& command_line) {
   struct Opts {
     std::vector<std::string> shards;
     std::string out;
+    bool force = false;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("merge", "Combine the outputs of `eval --shard i/n` runs into one result");
   cmd->add_option("DIR", o->shards, "Shard output folders")->required();
-  cmd->add_option("--out", o->out, "Output folder for the combined run")->required();
+  cmd->add_option("--out", o->out, "Output folder for the combined run: new or empty")->required();
+  cmd->add_flag("--force", o->force, "Write into a --out that holds files (never a shard folder)");
   cmd->callback([o, command_line] {
-    const EvalOutcome outcome = MergeShards(o->shards, o->out, command_line);
+    const EvalOutcome outcome = MergeShards(o->shards, o->out, command_line, true, o->force);
     fmt::print("{}\nmerged {} episodes from {} shards into {}/\n", FormatSummary(outcome.results),
                outcome.episodes.size(), o->shards.size(), o->out);
   });

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <thread>
@@ -296,6 +297,7 @@ void RunWorkerProcesses(const EvalConfig& config, const PolicyFactory& make, con
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != parent) _exit(1);
       std::signal(SIGPIPE, SIG_DFL);
+      std::signal(SIGTERM, SIG_DFL);  // the parent's stop: die at once, whatever handler was inherited
       for (const Worker& w : workers) {
         if (w.to_child >= 0) close(w.to_child);
         if (w.from_child >= 0) close(w.from_child);
@@ -518,6 +520,17 @@ class FolderLock {
   int fd_ = -1;
 };
 
+// The names in `dir` but the lock file, sorted, as "a, b, c, ..." (at most three named).
+std::string FolderFiles(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().filename() != ".lock") names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return fmt::format("{}{}", fmt::join(names.begin(), names.begin() + std::min<size_t>(3, names.size()), ", "),
+                     names.size() > 3 ? ", ..." : "");
+}
+
 }  // namespace
 
 EvalOutcome RunEval(const EvalConfig& config) {
@@ -563,15 +576,9 @@ EvalOutcome RunEval(const EvalConfig& config) {
   const bool existed = fs::exists(config.out_dir);
   if (existed && !fs::is_directory(config.out_dir)) throw Error(fmt::format("--out {} is not a folder", config.out_dir));
   if (existed && !fs::exists(run_path) && !config.force) {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(config.out_dir)) {
-      if (entry.path().filename() != ".lock") names.push_back(entry.path().filename().string());
-    }
-    std::sort(names.begin(), names.end());
-    if (!names.empty()) {
-      throw Error(fmt::format("{} holds files that are not a padbench run ({}{}); choose another --out or pass --force",
-                              config.out_dir, fmt::join(names.begin(), names.begin() + std::min<size_t>(3, names.size()), ", "),
-                              names.size() > 3 ? ", ..." : ""));
+    if (const std::string files = FolderFiles(config.out_dir); !files.empty()) {
+      throw Error(fmt::format("{} holds files that are not a padbench run ({}); choose another --out or pass --force",
+                              config.out_dir, files));
     }
   }
   fs::create_directories(config.out_dir);
@@ -667,8 +674,26 @@ EvalOutcome RunEval(const EvalConfig& config) {
 }
 
 EvalOutcome MergeShards(const std::vector<std::string>& shard_dirs, const std::string& out_dir,
-                        const std::string& command_line, bool write_plots) {
+                        const std::string& command_line, bool write_plots, bool force) {
   if (shard_dirs.empty()) throw Error("merge: no shard folders given");
+  if (out_dir.empty()) throw Error("merge: --out is required");
+  if (fs::exists(out_dir)) {
+    if (!fs::is_directory(out_dir)) throw Error(fmt::format("merge: --out {} is not a folder", out_dir));
+    for (const std::string& dir : shard_dirs) {
+      if (fs::exists(dir) && fs::equivalent(dir, out_dir)) {
+        throw Error(fmt::format("merge: --out {} is one of the shard folders; choose a new folder", out_dir));
+      }
+    }
+    if (const std::string files = FolderFiles(out_dir); !files.empty() && !force) {
+      throw Error(fmt::format("merge: --out {} is not empty ({}); choose a new folder or pass --force", out_dir, files));
+    }
+  }
+  // Shards still running are refused (their lock is held); none can start while this reads them.
+  std::vector<std::unique_ptr<FolderLock>> locks;
+  for (const std::string& dir : shard_dirs) {
+    if (!fs::is_directory(dir)) throw Error(fmt::format("merge: {} is not a shard folder", dir));
+    locks.push_back(std::make_unique<FolderLock>(dir));
+  }
   json identity;
   std::set<int> shards;
   EvalOutcome outcome;
@@ -708,15 +733,15 @@ EvalOutcome MergeShards(const std::vector<std::string>& shard_dirs, const std::s
                             outcome.episodes.size(), expected));
   }
   fs::create_directories(out_dir);
+  const FolderLock lock(out_dir);
+  fs::remove(out_dir + "/results.json");  // --force over an old merge: no stale result while this one writes
   WriteJsonFile(out_dir + "/run.json", identity);
   const std::vector<std::string> policies = identity.at("policies");
   const std::vector<std::string> tasks = identity.at("tasks");
   SortCanonical(outcome.episodes, policies, tasks);
-  {
-    fs::remove(out_dir + "/episodes.jsonl");
-    JsonlAppender appender(out_dir + "/episodes.jsonl");
-    for (const EpisodeRecord& r : outcome.episodes) appender.Append(EpisodeToJson(r));
-  }
+  std::string lines;
+  for (const EpisodeRecord& r : outcome.episodes) lines += EpisodeToJson(r).dump() + "\n";
+  WriteFileAtomic(out_dir + "/episodes.jsonl", lines);
   // Shards ran apart: the merged "wall" time is the episodes' summed time, as if run one after another.
   RunTiming timing;
   for (const EpisodeRecord& r : outcome.episodes) {

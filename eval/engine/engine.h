@@ -51,7 +51,8 @@ struct EvalOutcome {
 // created. A policy failing inside an episode is recorded, and the run goes on.
 //
 // Episodes run in forked worker processes (in this process only when it has already created a
-// GL context, and then with one worker). A worker that dies mid-episode (any signal or exit) is
+// GL context, and then with one worker: forking a live GL context is unsafe, and in-process no
+// fault is isolated and act_timeout_s does not apply; the CLI never has one). A worker that dies mid-episode (any signal or exit) is
 // replaced and the episode retried once on a fresh worker; a second death records it as
 // "worker_crash". An Act call running past act_timeout_s kills its worker and records
 // "policy_timeout". A stop request (RequestEvalStop) ends the workers within about 2 s, also
@@ -68,8 +69,10 @@ std::vector<EpisodeRecord> ReadEpisodesJsonl(const std::string& path, std::vecto
 
 // Combines the outputs of shards (each a directory with run.json and episodes.jsonl)
 // into `out_dir`, writing the same results.json the unsharded run writes. Checks
-// that the shards belong to one run and that no episode is missing or repeated.
+// that the shards belong to one run and that no episode is missing or repeated; locks
+// the shards (a shard still running is refused) and `out_dir`, which must be new or
+// empty (`force`: any folder but a shard's), and never one of the shards.
 EvalOutcome MergeShards(const std::vector<std::string>& shard_dirs, const std::string& out_dir,
-                        const std::string& command_line, bool write_plots = true);
+                        const std::string& command_line, bool write_plots = true, bool force = false);
 
 }  // namespace padbench

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -25,6 +26,11 @@ struct PolicyRun {
   bool has_p50 = false;
   double p50_ms = 0;
 };
+
+// A seed as results.json holds it: an unsigned 64-bit integer (parsed files give unsigned).
+bool IsSeed(const json& value) {
+  return value.is_number_unsigned() || (value.is_number_integer() && value.get<int64_t>() >= 0);
+}
 
 double LogChoose(int n, int k) {
   return std::lgamma(n + 1.0) - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0);
@@ -79,6 +85,98 @@ std::map<std::string, PolicyRun> ReadRun(const json& doc, const char* name) {
     }
   }
   return run;
+}
+
+// Reads and checks the identity of one run: config (seed, episodes, shard) and, when present,
+// metadata (revision, date). A shard's results are part of a run, never a run to compare.
+RunIdentity ReadIdentity(const json& doc, const char* name) {
+  const std::string root = fmt::format("{} run", name);
+  const json& config = Field(doc, "config", root);
+  const std::string where = root + " config";
+  RunIdentity id;
+  const json& seed = Field(config, "seed", where);
+  if (!IsSeed(seed)) throw Error(fmt::format("results: {}.seed is not a non-negative integer", where));
+  id.seed = seed.get<uint64_t>();
+  id.episodes = CountField(config, "episodes", where);
+  if (const int shards = CountField(config, "shard_count", where); shards != 1) {
+    throw Error(fmt::format("compare: the {} run is shard {} of {} of a run; merge the shards (padbench merge) and "
+                            "compare the merged folder",
+                            name, CountField(config, "shard_index", where), shards));
+  }
+  if (auto meta = doc.find("metadata"); meta != doc.end() && meta->is_object()) {
+    id.revision = meta->value("git_revision", std::string());
+    if (!id.revision.empty()) {
+      id.revision = id.revision.substr(0, 10);
+      if (meta->value("git_dirty", false)) id.revision += "+dirty";
+    }
+    id.date_utc = meta->value("date_utc", std::string());
+  }
+  return id;
+}
+
+// Every (policy, task) of a run holds the run's episode count, or the run is not whole.
+void CheckComplete(const std::map<std::string, PolicyRun>& run, const RunIdentity& id, const char* name) {
+  for (const auto& [policy, p] : run) {
+    for (const auto& [task, c] : p.tasks) {
+      if (c.episodes != id.episodes) {
+        throw Error(fmt::format("compare: the {} run has {} of its {} episodes of {} / {}: an incomplete run "
+                                "(finish it with eval --resume)",
+                                name, c.episodes, id.episodes, policy, task));
+      }
+    }
+  }
+}
+
+// (task, index) -> episode seed, from per_episode when the document lists it.
+std::map<std::pair<std::string, int64_t>, uint64_t> EpisodeSeeds(const json& doc) {
+  std::map<std::pair<std::string, int64_t>, uint64_t> seeds;
+  auto list = doc.find("per_episode");
+  if (list == doc.end() || !list->is_array()) return seeds;
+  for (const json& e : *list) {
+    auto task = e.find("task"), index = e.find("index"), seed = e.find("seed");
+    if (task == e.end() || index == e.end() || seed == e.end() || !task->is_string() ||
+        !index->is_number_integer() || !IsSeed(*seed)) {
+      continue;
+    }
+    seeds[{task->get<std::string>(), index->get<int64_t>()}] = seed->get<uint64_t>();
+  }
+  return seeds;
+}
+
+// The runs must hold the same episodes (unless allowed) and step the simulation alike.
+void CheckSameEpisodes(const json& base, const json& now, const RunIdentity& b, const RunIdentity& n,
+                       const CompareOptions& options) {
+  const auto period = [](const json& doc) {
+    auto agg = doc.find("aggregated");
+    auto p = agg->find("control_period_ms");
+    return p != agg->end() && p->is_number() ? p->get<double>() : 0.0;
+  };
+  if (const double pb = period(base), pn = period(now); pb > 0 && pn > 0 && std::abs(pb - pn) > 1e-9) {
+    throw Error(fmt::format("compare: the runs step the simulation at different control periods ({} ms and {} ms)",
+                            pb, pn));
+  }
+  if (options.allow_different_episodes) return;
+  const char* how = "; a regression check compares the same episodes (pass --different-episodes for an unpaired "
+                    "comparison, or regenerate the baseline)";
+  if (b.seed != n.seed) {
+    throw Error(fmt::format("compare: the runs used different seeds (base {}, new {}){}", b.seed, n.seed, how));
+  }
+  const auto base_seeds = EpisodeSeeds(base);
+  for (const auto& [key, seed] : EpisodeSeeds(now)) {
+    auto it = base_seeds.find(key);
+    if (it != base_seeds.end() && it->second != seed) {
+      throw Error(fmt::format("compare: episode {} #{} has seed {} in the base run and {} in the new one (the episode "
+                              "seed derivation changed){}",
+                              key.first, key.second, it->second, seed, how));
+    }
+  }
+}
+
+std::string FormatIdentity(const char* name, const RunIdentity& id) {
+  std::string line = fmt::format("{}: seed {}, {} episodes per task", name, id.seed, id.episodes);
+  if (!id.revision.empty()) line += ", revision " + id.revision;
+  if (!id.date_utc.empty()) line += ", " + id.date_utc;
+  return line + "\n";
 }
 
 CompareRow MakeRow(const std::string& policy, const std::string& task, Counts base, Counts now,
@@ -148,6 +246,11 @@ CompareResult Compare(const json& base, const json& now, const CompareOptions& o
   const auto new_run = ReadRun(now, "new");
   CompareResult result;
   result.options = options;
+  result.base_run = ReadIdentity(base, "base");
+  result.new_run = ReadIdentity(now, "new");
+  CheckComplete(base_run, result.base_run, "base");
+  CheckComplete(new_run, result.new_run, "new");
+  CheckSameEpisodes(base, now, result.base_run, result.new_run, options);
   for (const auto& [policy, b] : base_run) {
     auto it = new_run.find(policy);
     if (it == new_run.end()) {
@@ -193,9 +296,8 @@ CompareResult Compare(const json& base, const json& now, const CompareOptions& o
                 fmt::format("{}; only in new: {})", fmt::join(result.only_in_base, ", "),
                             fmt::join(result.only_in_new, ", ")));
   }
-  if (std::none_of(result.rows.begin(), result.rows.end(),
-                   [](const CompareRow& r) { return r.base_episodes > 0 && r.new_episodes > 0; })) {
-    throw Error("compare: no shared task has episodes in both runs; nothing was compared");
+  if (result.base_run.episodes == 0 || result.new_run.episodes == 0) {
+    throw Error("compare: a run has no episodes; nothing was compared");
   }
   // Holm-Bonferroni over every row: the i-th smallest p (from 0) is scaled by (m - i), kept
   // monotone, capped at 1.
@@ -221,7 +323,9 @@ CompareResult Compare(const json& base, const json& now, const CompareOptions& o
 
 std::string FormatCompare(const CompareResult& result) {
   const CompareOptions& o = result.options;
-  std::string out = "| policy | task | base | new | delta | p (drop) | Holm p | verdict |\n";
+  std::string out = FormatIdentity("base", result.base_run) + FormatIdentity("new", result.new_run);
+  if (o.allow_different_episodes) out += "(unpaired: the runs' episodes may differ)\n";
+  out += "\n| policy | task | base | new | delta | p (drop) | Holm p | verdict |\n";
   out += "|---|---|---|---|---|---|---|---|\n";
   std::vector<std::string> failing;
   // Each policy's task rows, then its overall row, so a table reads policy by policy.

@@ -1,6 +1,7 @@
 // Regression comparison of two evaluation runs (two parsed results.json files).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,17 @@ namespace padbench {
 struct CompareOptions {
   double alpha = 0.05;         // family-wise significance level over all rows (Holm-Bonferroni)
   double latency_ratio = 1.5;  // p50 latency new/base above this fails
+  // Compare runs whose episodes differ (another --seed, or a seed derivation that changed):
+  // an unpaired comparison, off by default so a regression check never compares other episodes.
+  bool allow_different_episodes = false;
+};
+
+// Who made a run (results.json config and metadata), shown above the comparison.
+struct RunIdentity {
+  uint64_t seed = 0;
+  int episodes = 0;           // per policy and task
+  std::string revision;       // git revision, "+dirty" when the tree had changes; empty if unknown
+  std::string date_utc;       // empty if unknown
 };
 
 // Success of one policy on one task (or on all shared tasks) in the base and the new run.
@@ -38,6 +50,7 @@ struct LatencyCompare {
 // Everything Compare found; `regressed` is the overall decision.
 struct CompareResult {
   CompareOptions options;
+  RunIdentity base_run, new_run;
   std::vector<CompareRow> rows;            // (policy, task) present in both runs, sorted
   std::vector<CompareRow> overall;         // per policy in both runs, summed over shared tasks
   std::vector<LatencyCompare> latency;     // per policy in both runs
@@ -55,9 +68,12 @@ double FisherDropPValue(int base_successes, int base_episodes, int new_successes
 
 // Compares `aggregated.policies` of two results.json documents. Every per-task and per-policy
 // row is a one-sided Fisher test; significance controls the family-wise error over all of them
-// (Holm-Bonferroni), so a comparison of many tasks does not fail by chance. Throws
-// padbench::Error naming a missing or mistyped field, when the runs share no (policy, task), or
-// when no shared row has episodes on both sides (nothing compared).
+// (Holm-Bonferroni), so a comparison of many tasks does not fail by chance. First checks both
+// runs' identities: each must be a whole run (not one shard, every (policy, task) with the
+// run's episode count), at the same control period, and, unless
+// options.allow_different_episodes, of the same episodes (same seed, and the same episode
+// seeds wherever both list an episode). Throws padbench::Error naming the failed check, a
+// missing or mistyped field, or runs that share no (policy, task).
 CompareResult Compare(const nlohmann::json& base, const nlohmann::json& now,
                       const CompareOptions& options = {});
 

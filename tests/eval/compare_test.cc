@@ -15,16 +15,19 @@ namespace {
 using Catch::Matchers::Contains;
 using nlohmann::json;
 
-// The part of results.json that Compare reads: policy -> task -> (successes, episodes), p50.
+// The part of results.json that Compare reads: policy -> task -> (successes, episodes), p50,
+// and the run's config (seed 0, the episode count of the tasks, one shard).
 json Results(const std::map<std::string, std::map<std::string, std::pair<int, int>>>& policies,
              const std::map<std::string, double>& p50_ms = {}) {
   json doc;
   doc["aggregated"]["policies"] = json::object();
+  doc["config"] = {{"seed", 0}, {"episodes", 0}, {"shard_index", 0}, {"shard_count", 1}};
   for (const auto& [policy, tasks] : policies) {
     json& p = doc["aggregated"]["policies"][policy];
     p["tasks"] = json::object();
     for (const auto& [task, counts] : tasks) {
       p["tasks"][task] = {{"successes", counts.first}, {"episodes", counts.second}};
+      doc["config"]["episodes"] = counts.second;
     }
     auto it = p50_ms.find(policy);
     if (it != p50_ms.end()) p["latency"] = {{"p50_ms", it->second}, {"p95_ms", 2 * it->second}};
@@ -145,27 +148,69 @@ TEST_CASE("compare: entries in only one run are reported, not failures", "[compa
   CHECK_THAT(text, Contains("only in new (not compared): pad / stack, susie"));
 }
 
-TEST_CASE("compare: zero episodes are handled", "[compare]") {
-  const json base = Results({{"pad", {{"reach", {0, 0}}, {"push", {0, 0}}, {"stack", {3, 10}}}}});
-  const json now = Results({{"pad", {{"reach", {0, 10}}, {"push", {0, 0}}, {"stack", {3, 10}}}}});
-  const CompareResult r = Compare(base, now);
-  REQUIRE(r.rows.size() == 3);
-  for (const CompareRow& row : r.rows) {
-    if (row.task == "stack") continue;
-    CHECK(row.p_value == 1.0);
-    CHECK_FALSE(row.significant);
-    CHECK(row.base_rate == 0.0);
-  }
-  CHECK_FALSE(r.regressed);
-  CHECK_THAT(FormatCompare(r), Contains("no data"));
-}
-
 TEST_CASE("compare: nothing in common, or nothing compared, is an error rather than no regression", "[compare]") {
   const json pad = Results({{"pad", {{"reach", {9, 10}}}}});
   REQUIRE_THROWS_WITH(Compare(pad, Results({{"dp", {{"reach", {9, 10}}}}})),
                       Contains("share no policy and task") && Contains("only in base: pad; only in new: dp"));
   REQUIRE_THROWS_WITH(Compare(pad, Results({{"pad", {{"push", {9, 10}}}}})), Contains("share no policy and task"));
   REQUIRE_THROWS_WITH(Compare(Results({{"pad", {{"reach", {0, 0}}}}}), pad), Contains("nothing was compared"));
+}
+
+// A per_episode list of `episodes` entries of one task, with seeds base_seed + index.
+json WithEpisodeSeeds(json doc, const std::string& task, int episodes, uint64_t base_seed) {
+  for (int i = 0; i < episodes; ++i) doc["per_episode"].push_back({{"task", task}, {"index", i}, {"seed", base_seed + i}});
+  return doc;
+}
+
+TEST_CASE("compare: both runs' identities are checked", "[compare]") {
+  const json base = Results({{"pad", {{"reach", {9, 10}}}}});
+  SECTION("a shard is not a run") {
+    json shard = base;
+    shard["config"]["shard_index"] = 1;
+    shard["config"]["shard_count"] = 2;
+    REQUIRE_THROWS_WITH(Compare(base, shard), Contains("the new run is shard 1 of 2") && Contains("padbench merge"));
+  }
+  SECTION("a (policy, task) short of the run's episode count is an incomplete run") {
+    json partial = Results({{"pad", {{"reach", {9, 10}}, {"push", {2, 10}}}}});
+    partial["aggregated"]["policies"]["pad"]["tasks"]["push"]["episodes"] = 4;
+    REQUIRE_THROWS_WITH(Compare(partial, base), Contains("the base run has 4 of its 10 episodes of pad / push"));
+  }
+  SECTION("another seed is refused unless an unpaired comparison is asked for") {
+    json other = base;
+    other["config"]["seed"] = 7;
+    REQUIRE_THROWS_WITH(Compare(base, other), Contains("different seeds (base 0, new 7)") &&
+                                                  Contains("--different-episodes"));
+    CompareOptions unpaired;
+    unpaired.allow_different_episodes = true;
+    const CompareResult r = Compare(base, other, unpaired);
+    CHECK(r.new_run.seed == 7);
+    CHECK_THAT(FormatCompare(r), Contains("new: seed 7, 10 episodes per task") && Contains("unpaired"));
+  }
+  SECTION("the same seed with other episode seeds (a changed derivation) is refused") {
+    const json a = WithEpisodeSeeds(base, "reach", 10, 100);
+    CHECK_NOTHROW(Compare(a, WithEpisodeSeeds(base, "reach", 10, 100)));
+    REQUIRE_THROWS_WITH(Compare(a, WithEpisodeSeeds(base, "reach", 10, 200)),
+                        Contains("episode reach #0 has seed 100 in the base run and 200 in the new one"));
+  }
+  SECTION("runs at other control periods are different tasks") {
+    json a = base, b = base;
+    a["aggregated"]["control_period_ms"] = 50.0;
+    b["aggregated"]["control_period_ms"] = 40.0;
+    REQUIRE_THROWS_WITH(Compare(a, b), Contains("different control periods"));
+  }
+  SECTION("who made each run is shown") {
+    json a = base;
+    a["metadata"] = {{"git_revision", "1c161af32eb8ef95964a7f4e5981363a2edecedd"}, {"git_dirty", true},
+                     {"date_utc", "2026-12-01T10:28:49Z"}};
+    CHECK_THAT(FormatCompare(Compare(a, base)),
+               Contains("base: seed 0, 10 episodes per task, revision 1c161af32e+dirty, 2026-12-01T10:28:49Z") &&
+                   Contains("new: seed 0, 10 episodes per task\n"));
+  }
+  SECTION("a document without config is named") {
+    json bare = base;
+    bare.erase("config");
+    REQUIRE_THROWS_WITH(Compare(base, bare), Contains("new run has no 'config'"));
+  }
 }
 
 TEST_CASE("compare: Holm-Bonferroni keeps many unchanged tasks from failing by chance", "[compare]") {

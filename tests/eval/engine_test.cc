@@ -23,6 +23,7 @@
 #include "sim/gl_context.h"
 #include "sim/renderer.h"
 #include "tasks/registry.h"
+#include "tests/eval/fork_run.h"
 #include "tests/test_util.h"
 
 namespace padbench {
@@ -156,24 +157,13 @@ TEST_CASE("engine: resume after SIGKILL finishes without losing or repeating an 
   c.tasks = {FindTask("reach")};
   c.episodes = 12;
   const std::string jsonl = out.str() + "/episodes.jsonl";
-  const pid_t child = fork();
+  const pid_t child = testing::ForkRun(c);
   REQUIRE(child >= 0);
-  if (child == 0) {
-    try {
-      RunEval(c);
-    } catch (...) {
-      _exit(2);
-    }
-    _exit(0);
-  }
   auto lines = [&] {
     std::ifstream in(jsonl);
     return int(std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n'));
   };
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (lines() < 3 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  testing::WaitFor([&] { return lines() >= 3; }, std::chrono::seconds(60));
   kill(child, SIGKILL);
   int status = 0;
   waitpid(child, &status, 0);

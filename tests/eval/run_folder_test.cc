@@ -1,6 +1,8 @@
 // Run folders that cannot be silently corrupted: one run at a time, only the run's own
 // episodes are resumed or merged, torn lines are cut, a failed start blocks no retry.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +16,7 @@
 #include "eval/engine/engine.h"
 #include "sim/error.h"
 #include "tasks/registry.h"
+#include "tests/eval/fork_run.h"
 #include "tests/test_util.h"
 
 namespace padbench {
@@ -49,20 +52,9 @@ void WriteLines(const std::string& path, const std::vector<std::string>& lines) 
 TEST_CASE("run folder: a second run on a folder in use is refused", "[engine][run_folder]") {
   testing::TempPath out;
   EvalConfig c = Run(out.str(), 60);
-  const pid_t child = fork();
+  const pid_t child = testing::ForkRun(c);
   REQUIRE(child >= 0);
-  if (child == 0) {
-    try {
-      RunEval(c);
-    } catch (...) {
-      _exit(2);
-    }
-    _exit(0);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!std::filesystem::exists(out.path() / "run.json") && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  testing::WaitFor([&] { return std::filesystem::exists(out.path() / "run.json"); }, std::chrono::seconds(30));
   c.resume = true;
   REQUIRE_THROWS_WITH(RunEval(c), Contains("in use by another padbench run"));
   kill(child, SIGKILL);
@@ -117,20 +109,49 @@ TEST_CASE("run folder: a folder of other files is refused unless --force", "[eng
   REQUIRE(RunEval(c).episodes.size() == 3);
 }
 
-TEST_CASE("run folder: merge refuses an episode of another shard", "[engine][run_folder]") {
-  testing::TempPath s0, s1, merged;
+// Runs both shards of a two-shard run of `episodes` episodes into `s0` and `s1`.
+void RunShards(const testing::TempPath& s0, const testing::TempPath& s1, int episodes) {
   for (int i = 0; i < 2; ++i) {
-    EvalConfig c = Run((i ? s1 : s0).str(), 4);
+    EvalConfig c = Run((i ? s1 : s0).str(), episodes);
     c.shard_index = i;
     c.shard_count = 2;
     RunEval(c);
   }
+}
+
+TEST_CASE("run folder: merge refuses an episode of another shard", "[engine][run_folder]") {
+  testing::TempPath s0, s1, merged;
+  RunShards(s0, s1, 4);
   const std::string jsonl0 = s0.str() + "/episodes.jsonl";
   std::vector<std::string> lines = Lines(jsonl0);
   lines.back() = Lines(s1.str() + "/episodes.jsonl").front();  // shard 1's episode in place of one of shard 0
   WriteLines(jsonl0, lines);
   REQUIRE_THROWS_WITH(MergeShards({s0.str(), s1.str()}, merged.str(), "merge", false),
                       Contains("episodes.jsonl:2") && Contains("belongs to shard 1 of 2, not 0"));
+}
+
+TEST_CASE("run folder: merge writes a new folder, never a shard's, and waits for no running shard",
+          "[engine][run_folder]") {
+  testing::TempPath s0, s1, merged;
+  RunShards(s0, s1, 2);
+  const std::vector<std::string> shards = {s0.str(), s1.str()};
+  REQUIRE_THROWS_WITH(MergeShards(shards, s1.str(), "merge", false, true), Contains("is one of the shard folders"));
+  REQUIRE(Lines(s1.str() + "/episodes.jsonl").size() == 1);
+
+  std::filesystem::create_directories(merged.path());
+  std::ofstream(merged.path() / "notes.txt") << "mine\n";
+  REQUIRE_THROWS_WITH(MergeShards(shards, merged.str(), "merge", false), Contains("is not empty (notes.txt)"));
+  REQUIRE(MergeShards(shards, merged.str(), "merge", false, true).episodes.size() == 2);
+  REQUIRE(Lines(merged.str() + "/episodes.jsonl").size() == 2);
+
+  // A shard whose run still holds its lock is not read.
+  const int fd = ::open((s0.str() + "/.lock").c_str(), O_RDWR | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  REQUIRE(flock(fd, LOCK_EX | LOCK_NB) == 0);
+  testing::TempPath again;
+  REQUIRE_THROWS_WITH(MergeShards(shards, again.str(), "merge", false), Contains("in use by another padbench run"));
+  ::close(fd);
+  REQUIRE(MergeShards(shards, again.str(), "merge", false).episodes.size() == 2);
 }
 
 }  // namespace

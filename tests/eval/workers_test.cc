@@ -15,6 +15,7 @@
 #include <catch2/catch.hpp>
 
 #include "eval/engine/engine.h"
+#include "sim/gl_context.h"
 #include "sim/rng.h"
 #include "tasks/registry.h"
 #include "tests/test_util.h"
@@ -72,6 +73,11 @@ class FaultPolicy final : public Policy {
 
 EvalConfig FaultRun(const std::string& out, const std::string& scratch, FaultPolicy::Mode mode, int target,
                     int workers) {
+  // With a GL context in this process RunEval runs one worker in-process, where no fault is
+  // isolated (a hang would hang the test): these tests need a process of their own, as ctest
+  // gives each test case.
+  INFO("run the workers tests apart from tests that render in-process (ctest runs each case alone)");
+  REQUIRE_FALSE(GlContextCreated());
   std::filesystem::create_directories(scratch);
   EvalConfig c;
   c.policies = {"fault"};
