@@ -46,16 +46,29 @@ struct HasPrepareData : std::false_type {};
 template <typename T>
 struct HasPrepareData<T, std::void_t<decltype(std::declval<T&>().PrepareData(std::declval<DemoData&>()))>>
     : std::true_type {};
+template <typename T, typename = void>
+struct HasLossTerms : std::false_type {};
+template <typename T>
+struct HasLossTerms<T, std::void_t<decltype(std::declval<T&>().LossTerms(std::declval<const Batch&>(),
+                                                                            std::declval<torch::Generator&>()))>>
+    : std::true_type {};
 }  // namespace internal
 
 // A model holder (TORCH_MODULE) as a Trainable. The model provides Loss(batch, generator),
-// Checkpoint() and data_spec(); BeginStep(step) and PrepareData(data) are used when it has them.
+// Checkpoint() and data_spec(); LossTerms(batch, generator) (a loss with its parts),
+// BeginStep(step) and PrepareData(data) are used when it has them.
 template <typename Model>
 class ModelTrainable final : public Trainable {
  public:
   explicit ModelTrainable(Model model) : model_(std::move(model)) {}
   torch::nn::Module& module() override { return *model_; }
-  torch::Tensor Loss(const Batch& batch, torch::Generator& generator) override { return model_->Loss(batch, generator); }
+  train::LossTerms Loss(const Batch& batch, torch::Generator& generator) override {
+    if constexpr (internal::HasLossTerms<typename Model::Impl>::value) {
+      return model_->LossTerms(batch, generator);
+    } else {
+      return {model_->Loss(batch, generator), {}};
+    }
+  }
   nlohmann::json Checkpoint() const override { return model_->Checkpoint(); }
   DataSpec spec() const override { return model_->data_spec(); }
   void BeginStep(int step) override {

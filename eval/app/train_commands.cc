@@ -16,30 +16,40 @@
 namespace padbench::cli {
 namespace {
 
-// train_log.csv -> loss.png (training loss and validation loss against steps).
-void PlotTrainLog(const std::string& csv, const std::string& png) {
+// train_log.csv -> loss.png (training and validation loss against steps) and, when the model
+// logs loss parts (PAD: image_mse, action_mse), loss_parts.png with each part's two curves.
+void PlotTrainLog(const std::string& csv, const std::string& png, const std::string& parts_png) {
   std::ifstream in(csv);
-  LineSeries train, val;
-  train.name = "train loss";
-  val.name = "validation loss (EMA weights)";
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
+  auto split = [](const std::string& line) {
     std::vector<std::string> f;
     size_t start = 0;
     for (size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1) {
       f.push_back(line.substr(start, comma - start));
     }
     f.push_back(line.substr(start));
-    if (f.size() < 3) continue;
-    train.x.push_back(std::stod(f[0]));
-    train.y.push_back(std::stod(f[1]));
-    if (!f[2].empty() && f[2] != "nan") {
-      val.x.push_back(std::stod(f[0]));
-      val.y.push_back(std::stod(f[2]));
+    return f;
+  };
+  std::string line;
+  std::getline(in, line);
+  const std::vector<std::string> header = split(line);
+  std::vector<LineSeries> series(header.size());
+  for (size_t i = 1; i < header.size(); ++i) series[i].name = header[i];
+  series[1].name = "train loss";
+  if (series.size() > 2) series[2].name = "validation loss (EMA weights)";
+  while (std::getline(in, line)) {
+    const std::vector<std::string> f = split(line);
+    for (size_t i = 1; i < f.size() && i < series.size(); ++i) {
+      if (f[i].empty() || f[i] == "nan") continue;
+      series[i].x.push_back(std::stod(f[0]));
+      series[i].y.push_back(std::stod(f[i]));
     }
   }
-  PlotLines(png, "Training loss", "step", "loss (log scale)", {train, val}, /*log_y=*/true);
+  if (series.size() < 3) return;
+  PlotLines(png, "Training loss", "step", "loss (log scale)", {series[1], series[2]}, /*log_y=*/true);
+  constexpr size_t kFirstPart = 6;  // step,loss,val_loss,lr,it_per_s,elapsed_s, then the parts
+  if (series.size() <= kFirstPart) return;
+  std::vector<LineSeries> parts(series.begin() + kFirstPart, series.end());
+  PlotLines(parts_png, "Loss parts (val_: validation, EMA weights)", "step", "MSE (log scale)", parts, /*log_y=*/true);
 }
 
 // The autoencoder's reconstruction quality on held-out frames (the ceiling for any predicted
@@ -78,7 +88,8 @@ void AddTrainCommands(CLI::App& app) {
   cmd->add_option("--video", o->config.video,
                   "Action-free video dataset(s) to co-train on (collect --video-only), comma-separated")
       ->delimiter(',');
-  cmd->add_option("--video-ratio", o->config.video_ratio, "Fraction of each batch drawn from --video")
+  cmd->add_option("--video-batch", o->config.video_batch,
+                  "Rows of --video per step, on top of the --batch robot rows (co-training never displaces robot rows)")
       ->capture_default_str();
   cmd->add_option("--out", o->config.out, "Checkpoint folder")->required();
   cmd->add_option("--config", o->config_file, "JSON file of model hyper-parameters (see the policy's README)");
@@ -101,7 +112,7 @@ void AddTrainCommands(CLI::App& app) {
     if (!o->config_file.empty()) o->config.overrides = ReadJsonFile(o->config_file);
     const train::TrainSummary s = train::Train(o->config);
     const std::string& out = o->config.out;
-    PlotTrainLog(out + "/train_log.csv", out + "/loss.png");
+    PlotTrainLog(out + "/train_log.csv", out + "/loss.png", out + "/loss_parts.png");
     fmt::print("trained {} ({} parameters) for {} steps ({} robot + {} video samples) in {:.0f} s: loss {:.4f}, "
                "validation {:.4f}\ncheckpoint: {}/ (config.json, model.pt, train_log.csv, loss.png)\n",
                o->config.policy, s.parameters, s.steps, s.robot_samples, s.video_samples, s.seconds, s.train_loss,

@@ -30,7 +30,8 @@ CurvePoint PointOf(const CurveRun& run, const std::string& dir) {
   p.steps = t.value("steps", 0);
   p.threads = t.value("threads", 0);
   p.wall_s = t.value("wall_s", 0.0);
-  // Checkpoints from before the protocol did not record samples: batch rows times steps.
+  // Checkpoints from before the protocol did not record samples: batch rows times steps (then
+  // video rows were a fraction of the batch, video_ratio).
   const int video_rows = t.value("video_ratio", 0.0) > 0 ? int(std::lround(t.value("batch", 0) * t.value("video_ratio", 0.0))) : 0;
   p.robot_samples = t.value("robot_samples", int64_t(p.steps) * (t.value("batch", 0) - video_rows));
   p.video_samples = t.value("video_samples", int64_t(p.steps) * video_rows);

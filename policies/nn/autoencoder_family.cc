@@ -11,8 +11,8 @@ class AutoencoderTrainable final : public train::Trainable {
  public:
   explicit AutoencoderTrainable(nn::Autoencoder model) : model_(std::move(model)) {}
   torch::nn::Module& module() override { return *model_; }
-  torch::Tensor Loss(const train::Batch& batch, torch::Generator&) override {
-    return model_->Loss(batch.images.select(1, -1));
+  train::LossTerms Loss(const train::Batch& batch, torch::Generator&) override {
+    return {model_->Loss(batch.images.select(1, -1)), {}};
   }
   nlohmann::json Checkpoint() const override {
     return {{"policy", nn::kAutoencoderName}, {"config", model_->config().ToJson()}};

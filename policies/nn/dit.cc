@@ -55,7 +55,9 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   auto q = q_(x).view({b, n, heads_, d}).transpose(1, 2);
   auto kv = kv_(context).view({b, m, 2, heads_, d}).permute({2, 0, 3, 1, 4});
   auto scores = torch::matmul(q, kv[0].transpose(-2, -1)) / std::sqrt(double(d));
-  if (key_mask.defined()) scores = scores.masked_fill(key_mask.view({b, 1, 1, m}), -1e9);
+  if (key_mask.defined()) {
+    scores = scores.masked_fill(key_mask.dim() == 2 ? key_mask.view({b, 1, 1, m}) : key_mask.view({b, 1, n, m}), -1e9);
+  }
   auto y = torch::matmul(torch::softmax(scores, -1), kv[1]);
   return out_(y.transpose(1, 2).reshape({b, n, w}));
 }

@@ -36,8 +36,8 @@ class TimestepEmbedImpl : public torch::nn::Module {
 };
 TORCH_MODULE(TimestepEmbed);
 
-// Multi-head attention; `key_mask` [B, Nk] is true where a key must be ignored (padding,
-// action tokens of action-free video).
+// Multi-head attention; `key_mask` is true where a key must be ignored: [B, Nk] for every
+// query (padding, action tokens of action-free video), or [B, Nq, Nk] per query.
 class AttentionImpl : public torch::nn::Module {
  public:
   AttentionImpl(int64_t width, int64_t heads);

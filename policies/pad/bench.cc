@@ -35,15 +35,15 @@ DenoiserThroughput MeasureDenoiser(const std::string& dir, int threads, int batc
   torch::NoGradGuard no_grad;
   const pad::Config& c = model->config();
   const int64_t ch = c.autoencoder_config.latent_channels, h = c.autoencoder_config.latent_size();
-  const auto current = torch::randn({batch, ch, h, h});
+  const auto observed = torch::randn({batch, c.obs_horizon, ch, h, h});
   const auto future = c.future_frames > 0 ? torch::randn({batch, ch * c.future_frames, h, h}) : torch::Tensor();
-  const auto proprio = torch::randn({batch, 4}), actions = torch::randn({batch, c.pred_horizon, 4});
+  const auto proprio = torch::randn({batch, c.obs_horizon, 4}), actions = torch::randn({batch, c.pred_horizon, 4});
   const auto t = torch::full({batch}, 50, torch::kLong), robot = torch::ones({batch}, torch::kBool);
   const auto text = model->Text(std::vector<std::string>(batch, "open the drawer"));
   DenoiserThroughput out;
   out.threads = threads;
   out.batch = batch;
-  const double s = MedianSeconds(20, [&] { model->Denoise(current, future, proprio, actions, t, text, robot); });
+  const double s = MedianSeconds(20, [&] { model->Denoise(observed, future, proprio, actions, t, text, robot); });
   out.forward_ms = 1e3 * s;
   out.forward_gflops = model->DenoiseFlops() * batch / s / 1e9;
   const auto a = torch::randn({1024, 1024}), b = torch::randn({1024, 1024});

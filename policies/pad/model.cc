@@ -28,8 +28,15 @@ constexpr auto kFields = [](auto& c, auto&& field) {
   field("action_loss_warmup", c.action_loss_warmup);
   field("text_dim", c.text_dim);
   field("max_words", c.max_words);
+  field("obs_horizon", c.obs_horizon);
+  field("clean_tokens", c.clean_tokens);
+  field("image_sees_actions", c.image_sees_actions);
+  field("latent_norm", c.latent_norm);
+  field("shift_pad", c.shift_pad);
   field("autoencoder", c.autoencoder);
   field("latent_scale", c.latent_scale);
+  field("latent_mean", c.latent_mean);
+  field("latent_std", c.latent_std);
 };
 
 }  // namespace
@@ -57,6 +64,18 @@ Config Config::FromJson(const nlohmann::json& j) {
     throw Error(fmt::format("pad config: need 1 <= action_horizon <= pred_horizon, future_frames >= 0 and "
                             "frame_interval >= 1 (Tp={}, Ta={}, K={}, interval={})",
                             c.pred_horizon, c.action_horizon, c.future_frames, c.frame_interval));
+  }
+  if (c.obs_horizon < 1 || c.shift_pad < 0) {
+    throw Error(fmt::format("pad config: need obs_horizon >= 1 and shift_pad >= 0 (got {} and {})", c.obs_horizon,
+                            c.shift_pad));
+  }
+  if (c.latent_norm != "global" && c.latent_norm != "per_channel") {
+    throw Error(fmt::format("pad config: latent_norm must be global or per_channel, got '{}'", c.latent_norm));
+  }
+  const size_t channels = size_t(c.autoencoder_config.latent_channels);
+  if (c.latent_norm == "per_channel" && !c.latent_mean.empty() &&
+      (c.latent_mean.size() != channels || c.latent_std.size() != channels)) {
+    throw Error(fmt::format("pad config: latent_mean and latent_std need {} values (one per latent channel)", channels));
   }
   if (c.width < 1 || c.depth < 1 || c.patch < 1 || c.autoencoder_config.latent_size() % c.patch != 0) {
     throw Error(fmt::format("pad config: width and depth must be >= 1 and patch {} must divide the {}x{} latent",
@@ -95,10 +114,23 @@ ModelImpl::ModelImpl(const Config& config, nn::Autoencoder autoencoder, nn::Norm
   autoencoder_ = register_module("autoencoder", std::move(autoencoder));
   for (auto& p : autoencoder_->parameters()) p.set_requires_grad(false);
   patch_ = register_module("patch", nn::PatchEmbed(c * (1 + config.future_frames), w, config.patch));
+  if (config.clean_tokens) {
+    clean_patch_ = register_module("clean_patch", nn::PatchEmbed(c, w, config.patch));
+    clean_pos_ = register_parameter("clean_pos", torch::randn({1, config.obs_horizon * grid * grid, w}) * 0.02);
+  }
+  // The standardisation, from the fitted values in the config (not weights: checkpoints from
+  // before the option load unchanged).
+  auto mean = torch::zeros({1, c, 1, 1}), std = torch::full({1, c, 1, 1}, 1.0 / config.latent_scale);
+  if (config.latent_norm == "per_channel" && !config.latent_mean.empty()) {
+    mean = torch::tensor(config.latent_mean, torch::kDouble).to(torch::kFloat).view({1, c, 1, 1});
+    std = torch::tensor(config.latent_std, torch::kDouble).to(torch::kFloat).view({1, c, 1, 1});
+  }
+  latent_mean_ = mean;
+  latent_std_ = std;
   timestep_ = register_module("timestep", nn::TimestepEmbed(w));
   text_ = register_module("text", nn::TextEncoder(vocabulary_.size(), config.text_dim));
   text_proj_ = register_module("text_proj", torch::nn::Linear(config.text_dim, w));
-  proprio_in_ = register_module("proprio_in", torch::nn::Linear(4, w));
+  proprio_in_ = register_module("proprio_in", torch::nn::Linear(4 * config.obs_horizon, w));
   action_in_ = register_module("action_in", torch::nn::Linear(4, w));
   image_pos_ = register_parameter("image_pos", torch::randn({1, grid * grid, w}) * 0.02);
   proprio_pos_ = register_parameter("proprio_pos", torch::randn({1, 1, w}) * 0.02);
@@ -132,43 +164,71 @@ torch::Tensor ModelImpl::EncodeLatents(const torch::Tensor& images) {
   return autoencoder_->Encode(images);
 }
 
-Prediction ModelImpl::Denoise(const torch::Tensor& current, const torch::Tensor& noisy_future,
+torch::Tensor ModelImpl::Standardize(const torch::Tensor& latents) const {
+  return (latents - latent_mean_) / latent_std_;
+}
+
+torch::Tensor ModelImpl::Unstandardize(const torch::Tensor& latents) const {
+  return latents * latent_std_ + latent_mean_;
+}
+
+torch::Tensor ModelImpl::AttentionMask(const torch::Tensor& robot_data, int64_t image_tokens, int64_t clean_tokens,
+                                       int64_t prefix) const {
+  using torch::indexing::Slice;
+  const int64_t b = robot_data.size(0), tp = config_.pred_horizon;
+  const int64_t images_end = prefix + image_tokens + clean_tokens, proprio = images_end, actions = proprio + 1,
+                n = actions + tp;
+  auto mask = torch::zeros({b, n, n}, torch::kBool);
+  // Action-free samples: proprio and action tokens are keys nobody attends to.
+  mask.index_put_({Slice(), Slice(), Slice(proprio, n)}, (~robot_data).view({b, 1, 1}).expand({b, n, n - proprio}));
+  // The reference's mask: image tokens do not attend to action tokens, and neither do the
+  // tokens they read (proprio, in-context conditioning), or the actions would reach the image
+  // outputs one block later.
+  if (!config_.image_sees_actions) mask.index_put_({Slice(), Slice(0, actions), Slice(actions, n)}, true);
+  return mask;
+}
+
+Prediction ModelImpl::Denoise(const torch::Tensor& observed, const torch::Tensor& noisy_future,
                               const torch::Tensor& proprio, const torch::Tensor& noisy_actions, const torch::Tensor& t,
                               const torch::Tensor& text, const torch::Tensor& robot_data) {
-  const int64_t b = current.size(0), k = config_.future_frames, tp = config_.pred_horizon;
+  const int64_t b = observed.size(0), k = config_.future_frames, tp = config_.pred_horizon;
+  const auto current = observed.select(1, -1);
   auto image_in = k > 0 ? torch::cat({current, noisy_future}, 1) : current;
   auto image_tokens = patch_(image_in) + image_pos_;
   const int64_t ni = image_tokens.size(1);
-  auto x = torch::cat({image_tokens, proprio_in_(proprio).unsqueeze(1) + proprio_pos_,
-                       action_in_(noisy_actions) + action_pos_},
-                      1);
-  // Action-free samples: proprio and action tokens are keys nobody attends to.
-  torch::Tensor key_mask;
-  if (!robot_data.all().item<bool>()) {
-    auto robot_masked = (~robot_data).view({b, 1}).expand({b, 1 + tp});
-    key_mask = torch::cat({torch::zeros({b, ni}, torch::kBool), robot_masked}, 1);
+  std::vector<torch::Tensor> tokens = {image_tokens};
+  int64_t nc = 0;
+  if (clean_patch_) {
+    auto clean = clean_patch_(observed.flatten(0, 1));  // [B*To, ni, w]
+    tokens.push_back(clean.reshape({b, -1, clean.size(2)}) + clean_pos_);
+    nc = tokens.back().size(1);
   }
+  tokens.push_back(proprio_in_(proprio.flatten(1)).unsqueeze(1) + proprio_pos_);
+  tokens.push_back(action_in_(noisy_actions) + action_pos_);
+  auto x = torch::cat(tokens, 1);
   const auto t_embed = timestep_(t);
   const auto adaptive_cond = t_embed + text;  // what the adaLN variants regress their modulation from
   torch::Tensor cond = adaptive_cond;
   int64_t prefix = 0;
   if (conditioning_ == nn::Conditioning::kCrossAttention || conditioning_ == nn::Conditioning::kInContext) {
-    auto tokens = torch::stack({t_embed, text}, 1) + cond_pos_;  // [B,2,w]
+    auto cond_tokens = torch::stack({t_embed, text}, 1) + cond_pos_;  // [B,2,w]
     if (conditioning_ == nn::Conditioning::kInContext) {
-      x = torch::cat({tokens, x}, 1);
+      x = torch::cat({cond_tokens, x}, 1);
       prefix = 2;
-      if (key_mask.defined()) key_mask = torch::cat({torch::zeros({b, 2}, torch::kBool), key_mask}, 1);
     }
-    cond = tokens;
+    cond = cond_tokens;
   }
-  for (const auto& block : *blocks_) x = block->as<nn::DiTBlock>()->forward(x, cond, key_mask);
+  // No mask at all when nothing is masked (the common inference case): the same result, cheaper.
+  torch::Tensor mask;
+  if (!config_.image_sees_actions || !robot_data.all().item<bool>()) mask = AttentionMask(robot_data, ni, nc, prefix);
+  for (const auto& block : *blocks_) x = block->as<nn::DiTBlock>()->forward(x, cond, mask);
   x = final_norm_(x.slice(1, prefix));
   if (final_modulation_) {
     auto mod = final_modulation_->forward(adaptive_cond).unsqueeze(1).chunk(2, -1);
     x = x * (1 + mod[1]) + mod[0];
   }
   Prediction out;
-  out.actions = action_out_(x.slice(1, ni + 1));
+  out.actions = action_out_(x.slice(1, x.size(1) - tp));
   if (k > 0) {
     const int64_t c = config_.autoencoder_config.latent_channels * k, p = config_.patch,
                   grid = config_.autoencoder_config.latent_size() / p;
@@ -180,18 +240,30 @@ Prediction ModelImpl::Denoise(const torch::Tensor& current, const torch::Tensor&
   return out;
 }
 
-torch::Tensor ModelImpl::Loss(const train::Batch& batch, torch::Generator& generator) {
+train::LossTerms ModelImpl::LossTerms(const train::Batch& batch, torch::Generator& generator) {
   const int64_t b = batch.size(), k = config_.future_frames;
-  const double scale = config_.latent_scale;
-  auto current = (batch.latents.defined() ? batch.latents.select(1, -1) : EncodeLatents(batch.images.select(1, -1))) * scale;
+  // Observed frames: encoded now when augmenting (random shift before the frozen encoder), else cached.
+  torch::Tensor observed;
+  if (is_training() && config_.shift_pad > 0) {
+    const auto frames = batch.images.flatten(0, 1);
+    const auto shifted = nn::RandomShift(frames.to(torch::kFloat), config_.shift_pad, generator).to(torch::kUInt8);
+    const auto z = EncodeLatents(shifted);
+    observed = z.view({b, -1, z.size(1), z.size(2), z.size(3)});
+  } else if (batch.latents.defined()) {
+    observed = batch.latents;
+  } else {
+    const auto z = EncodeLatents(batch.images.flatten(0, 1));
+    observed = z.view({b, -1, z.size(1), z.size(2), z.size(3)});
+  }
+  observed = Standardize(observed.flatten(0, 1)).view(observed.sizes());
   torch::Tensor future;
   if (k > 0) {
     auto f = batch.future_latents.defined()
                  ? batch.future_latents
-                 : EncodeLatents(batch.future.flatten(0, 1)).view({b, k, -1, current.size(2), current.size(3)});
-    future = f.flatten(1, 2) * scale;
+                 : EncodeLatents(batch.future.flatten(0, 1)).view({b, k, -1, observed.size(3), observed.size(4)});
+    future = Standardize(f.flatten(0, 1)).view(f.sizes()).flatten(1, 2);
   }
-  auto proprio = proprio_norm_.Normalize(batch.proprio.select(1, -1));
+  auto proprio = proprio_norm_.Normalize(batch.proprio);
   auto actions = action_norm_.Normalize(batch.actions);
   auto t = torch::randint(0, action_schedule_.train_steps(), {b}, generator, torch::kLong);
   auto eps_act = torch::randn(actions.sizes(), generator, torch::kFloat);
@@ -200,7 +272,7 @@ torch::Tensor ModelImpl::Loss(const train::Batch& batch, torch::Generator& gener
     eps_img = torch::randn(future.sizes(), generator, torch::kFloat);
     noisy_future = image_schedule_.AddNoise(future, eps_img, t);
   }
-  auto pred = Denoise(current, noisy_future, proprio, action_schedule_.AddNoise(actions, eps_act, t), t,
+  auto pred = Denoise(observed, noisy_future, proprio, action_schedule_.AddNoise(actions, eps_act, t), t,
                       Text(batch.instructions), batch.has_actions);
   auto mask = batch.has_actions.to(torch::kFloat);
   auto action_loss = ((pred.actions - eps_act).pow(2).mean({1, 2}) * mask).sum() / mask.sum().clamp_min(1.0);
@@ -208,22 +280,30 @@ torch::Tensor ModelImpl::Loss(const train::Batch& batch, torch::Generator& gener
   if (train_step_ >= 0 && train_step_ < config_.action_loss_warmup) {
     action_weight *= double(train_step_) / config_.action_loss_warmup;
   }
-  auto loss = action_weight * action_loss;
-  if (k > 0) loss = loss + config_.image_loss_weight * (pred.future - eps_img).pow(2).mean();
-  return loss;
+  train::LossTerms terms;
+  terms.total = action_weight * action_loss;
+  if (k > 0) {
+    auto image_loss = (pred.future - eps_img).pow(2).mean();
+    terms.total = terms.total + config_.image_loss_weight * image_loss;
+    terms.parts.emplace_back("image_mse", image_loss.detach());
+  }
+  terms.parts.emplace_back("action_mse", action_loss.detach());
+  return terms;
 }
 
 Sampled ModelImpl::Sample(const torch::Tensor& images, const torch::Tensor& proprio,
                           const std::vector<std::string>& instructions, torch::Generator& generator,
                           const std::function<void(int, const Sampled&)>& on_step) {
   const int64_t b = images.size(0), k = config_.future_frames;
-  const auto current = EncodeLatents(images) * config_.latent_scale;
+  const auto z = EncodeLatents(images.flatten(0, 1));
+  const auto observed = Standardize(z).view({b, -1, z.size(1), z.size(2), z.size(3)});
+  const auto current = observed.select(1, -1);
   const auto state = proprio_norm_.Normalize(proprio);
   const auto text = Text(instructions);
   const auto robot = torch::ones({b}, torch::kBool);
   auto decode = [&](const torch::Tensor& latents) {
     if (k == 0) return torch::Tensor();
-    auto flat = latents.view({b * k, -1, latents.size(2), latents.size(3)}) / config_.latent_scale;
+    auto flat = Unstandardize(latents.view({b * k, -1, latents.size(2), latents.size(3)}));
     auto frames = autoencoder_->Decode(flat);
     return frames.view({b, k, 3, frames.size(2), frames.size(3)});
   };
@@ -233,7 +313,7 @@ Sampled ModelImpl::Sample(const torch::Tensor& images, const torch::Tensor& prop
   const auto steps = action_schedule_.DdimTimesteps(config_.ddim_steps);
   for (size_t i = 0; i < steps.size(); ++i) {
     const int t = steps[i], t_prev = i + 1 < steps.size() ? steps[i + 1] : -1;
-    const auto pred = Denoise(current, x_img, state, x_act, torch::full({b}, t, torch::kLong), text, robot);
+    const auto pred = Denoise(observed, x_img, state, x_act, torch::full({b}, t, torch::kLong), text, robot);
     if (on_step) {
       on_step(int(i) + 1, {action_norm_.Unnormalize(action_schedule_.PredictX0(x_act, pred.actions, t)),
                            k > 0 ? decode(image_schedule_.PredictX0(x_img, pred.future, t)) : torch::Tensor()});
@@ -249,9 +329,11 @@ double ModelImpl::DenoiseFlops() const {
                c = double(config_.autoencoder_config.latent_channels), p = double(config_.patch);
   const double grid = double(config_.autoencoder_config.latent_size()) / p, ni = grid * grid;
   const bool in_context = conditioning_ == nn::Conditioning::kInContext;
-  const double n = ni + 1 + tp + (in_context ? 2 : 0);
-  double macs = ni * c * (1 + k) * p * p * w + 2 * 4 * w  // patch, proprio and action inputs
-                + 256 * w + w * w;                           // timestep MLP
+  const double to = config_.obs_horizon, clean = config_.clean_tokens ? to * ni : 0;
+  const double n = ni + clean + 1 + tp + (in_context ? 2 : 0);
+  double macs = ni * c * (1 + k) * p * p * w + clean * c * p * p * w  // patch embeddings
+                + 4 * to * w + 4 * tp * w                           // proprio and action inputs
+                + 256 * w + w * w;                                   // timestep MLP
   double block = 4 * n * w * w + 2 * n * n * w + 2 * config_.mlp_ratio * n * w * w;
   switch (conditioning_) {
     case nn::Conditioning::kAdaLnZero: block += 6 * w * w; break;
@@ -277,7 +359,8 @@ void ModelImpl::PrepareData(train::DemoData& data) {
 train::DataSpec ModelImpl::data_spec() const {
   train::DataSpec spec;
   spec.cameras = {config_.autoencoder_config.camera};
-  spec.obs_offsets = {0};
+  spec.obs_offsets = train::Range(1 - config_.obs_horizon, 1);
+  spec.obs_images = config_.shift_pad > 0;  // augmentation encodes the observed frames itself
   spec.action_offsets = train::Range(0, config_.pred_horizon);
   for (int k = 1; k <= config_.future_frames; ++k) spec.future_offsets.push_back(k * config_.frame_interval);
   return spec;

@@ -1,12 +1,14 @@
 // PAD ("Prediction with Action", Guo et al. 2024): one Diffusion Transformer denoises the
 // latents of K future frames and a chunk of Tp actions jointly, from one shared diffusion
 // timestep. Tokens: the current frame's latent concatenated channel-wise with the K noisy
-// future latents, cut into patches; one proprio token; Tp noisy action tokens. The
-// instruction's embedding is added to the timestep embedding. Internal to policies/.
+// future latents, cut into patches (as the reference); optionally the clean latents of the
+// To observed frames as tokens of their own; one proprio token (To steps); Tp noisy action
+// tokens. The instruction's embedding is added to the timestep embedding. Internal to policies/.
 #pragma once
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -37,9 +39,18 @@ struct Config {
   // action_loss_weight, so the DiT first learns to predict frames (0: no warm-up).
   int action_loss_warmup = 0;
   int64_t text_dim = 64, max_words = 12;
+  // Options (issue 13), each off by default, which is the model shipped before them:
+  int obs_horizon = 1;          // To observed frames and proprio steps (t - To + 1 .. t), as DP's 2
+  bool clean_tokens = false;    // the To clean observed latents as tokens of their own
+  // false: the reference's mask, image tokens (and the proprio and conditioning tokens they
+  // read) do not attend to action tokens, so actions cannot change the predicted frames
+  bool image_sees_actions = true;
+  std::string latent_norm = "global";  // global: one scale | per_channel: mean and std per channel
+  int64_t shift_pad = 0;        // random shift (pixels) of observed frames before encoding, in training
   std::string autoencoder;  // folder the frozen autoencoder was loaded from (provenance)
   nn::AutoencoderConfig autoencoder_config;
-  double latent_scale = 1.0;  // 1 / std of the training latents (fitted)
+  double latent_scale = 1.0;  // global: 1 / std of the training latents (fitted)
+  std::vector<double> latent_mean, latent_std;  // per_channel: fitted on the training latents
 
   nlohmann::json ToJson() const;
   static Config FromJson(const nlohmann::json& j);  // unknown keys and wrong types are errors
@@ -63,26 +74,34 @@ class ModelImpl : public torch::nn::Module {
   ModelImpl(const Config& config, nn::Autoencoder autoencoder, nn::Normalizer proprio, nn::Normalizer actions,
             nn::Vocabulary vocabulary);
 
-  // current: scaled latents [B,C,h,w]; noisy_future [B,K*C,h,w]; proprio normalised [B,4];
-  // noisy_actions normalised [B,Tp,4]; t [B]; text [B,width] (Text()); robot_data [B] bool:
-  // false masks the proprio and action tokens out of attention (action-free video).
-  Prediction Denoise(const torch::Tensor& current, const torch::Tensor& noisy_future, const torch::Tensor& proprio,
+  // observed: standardised latents [B,To,C,h,w] (the last is the current frame); noisy_future
+  // [B,K*C,h,w]; proprio normalised [B,To,4]; noisy_actions normalised [B,Tp,4]; t [B]; text
+  // [B,width] (Text()); robot_data [B] bool: false masks the proprio and action tokens out of
+  // attention (action-free video).
+  Prediction Denoise(const torch::Tensor& observed, const torch::Tensor& noisy_future, const torch::Tensor& proprio,
                      const torch::Tensor& noisy_actions, const torch::Tensor& t, const torch::Tensor& text,
                      const torch::Tensor& robot_data);
-  // w_img * MSE(image noise) + w_act * MSE(action noise over samples with actions).
-  torch::Tensor Loss(const train::Batch& batch, torch::Generator& generator);
+  // w_img * MSE(image noise) + w_act * MSE(action noise over samples with actions), with the
+  // unweighted parts "image_mse" and "action_mse" for the training log.
+  train::LossTerms LossTerms(const train::Batch& batch, torch::Generator& generator);
+  torch::Tensor Loss(const train::Batch& batch, torch::Generator& generator) { return LossTerms(batch, generator).total; }
   // The trainer's step, for the action-loss warm-up.
   void BeginStep(int step) { train_step_ = step; }
   // The autoencoder is frozen: the trainer encodes every frame once instead of every step.
   void PrepareData(train::DemoData& data);
   // A training sample: the current frame, Tp actions from it, K future frames `frame_interval` apart.
   train::DataSpec data_spec() const;
-  // DDIM sampling from uint8 images [B,3,H,W] and raw proprio [B,4]; `on_step` sees each
+  // DDIM sampling from uint8 images [B,To,3,H,W] and raw proprio [B,To,4]; `on_step` sees each
   // step's x0 estimate (decoding frames costs a decoder pass per step; only when asked).
   Sampled Sample(const torch::Tensor& images, const torch::Tensor& proprio, const std::vector<std::string>& instructions,
                  torch::Generator& generator, const std::function<void(int, const Sampled&)>& on_step = {});
 
-  torch::Tensor EncodeLatents(const torch::Tensor& images);  // uint8 -> unscaled latents (no grad)
+  torch::Tensor EncodeLatents(const torch::Tensor& images);  // uint8 -> raw latents (no grad)
+  torch::Tensor Standardize(const torch::Tensor& latents) const;    // raw [..., C, h, w] -> the DiT's scale
+  torch::Tensor Unstandardize(const torch::Tensor& latents) const;  // and back
+  // The mask of Denoise's self-attention, true where query i must not see key j: [B, N, N].
+  torch::Tensor AttentionMask(const torch::Tensor& robot_data, int64_t image_tokens, int64_t clean_tokens,
+                              int64_t prefix) const;
   torch::Tensor Text(const std::vector<std::string>& instructions);
   // Multiply-adds x 2 of one Denoise call for a batch of one (linear layers and attention).
   double DenoiseFlops() const;
@@ -97,11 +116,12 @@ class ModelImpl : public torch::nn::Module {
   nn::Vocabulary vocabulary_;
   nn::NoiseSchedule image_schedule_, action_schedule_;  // same betas; only actions clip x0 to [-1, 1]
   nn::Autoencoder autoencoder_{nullptr};
-  nn::PatchEmbed patch_{nullptr};
+  nn::PatchEmbed patch_{nullptr}, clean_patch_{nullptr};
   nn::TimestepEmbed timestep_{nullptr};
   nn::TextEncoder text_{nullptr};
   torch::nn::Linear text_proj_{nullptr}, proprio_in_{nullptr}, action_in_{nullptr};
-  torch::Tensor image_pos_, proprio_pos_, action_pos_, cond_pos_;
+  torch::Tensor image_pos_, clean_pos_, proprio_pos_, action_pos_, cond_pos_;
+  torch::Tensor latent_mean_, latent_std_;  // [1, C, 1, 1]: the standardisation
   int train_step_ = -1;  // the trainer's step (for the warm-up); -1: not training, full weights
   torch::nn::ModuleList blocks_{nullptr};
   torch::nn::LayerNorm final_norm_{nullptr};

@@ -1,6 +1,7 @@
 // PAD as a padbench policy family (spec `pad=<checkpoint dir>`).
 #include <chrono>
 #include <cstring>
+#include <deque>
 
 #include <fmt/format.h>
 
@@ -30,16 +31,29 @@ class PadPolicy final : public Policy {
   void Reset(const EpisodeInfo& episode) override {
     instruction_ = episode.instruction;
     generator_ = at::detail::createCPUGenerator(Mix64(episode.seed ^ HashName(pad::kName)));
+    history_.clear();
+  }
+  void Observe(const Observation& obs) override {
+    history_.push_back(obs);
+    while (int(history_.size()) > model_->config().obs_horizon) history_.pop_front();
   }
   void SetDenoiseCallback(DenoiseCallback callback) override { callback_ = std::move(callback); }
 
   PolicyOutput Act(const Observation& obs) override {
+    if (history_.empty() || history_.back().step != obs.step) Observe(obs);
     using Clock = std::chrono::steady_clock;
     const auto start = Clock::now();
     const pad::Config& c = model_->config();
     torch::NoGradGuard no_grad;
-    const auto image = nn::ImageTensor(obs, camera(), c.autoencoder_config.image_size, pad::kName).unsqueeze(0);
-    const auto proprio = nn::ProprioTensor(obs).unsqueeze(0);
+    // The window of To observations, padded with the first one at the start of an episode.
+    std::vector<torch::Tensor> images, states;
+    for (int k = 0; k < c.obs_horizon; ++k) {
+      const Observation& o = history_[std::max(0, int(history_.size()) - c.obs_horizon + k)];
+      images.push_back(nn::ImageTensor(o, camera(), c.autoencoder_config.image_size, pad::kName));
+      states.push_back(nn::ProprioTensor(o));
+    }
+    const auto image = torch::stack(images).unsqueeze(0);
+    const auto proprio = torch::stack(states).unsqueeze(0);
     std::function<void(int, const pad::Sampled&)> on_step;
     if (callback_) {
       on_step = [&](int step, const pad::Sampled& x0) {
@@ -79,6 +93,7 @@ class PadPolicy final : public Policy {
 
   pad::Model model_;
   std::string instruction_;
+  std::deque<Observation> history_;
   at::Generator generator_ = at::detail::createCPUGenerator(0);
   DenoiseCallback callback_;
 };
@@ -97,7 +112,13 @@ Family PadFamily() {
     Rng rng(0x1A7E57);
     const train::Batch sample = data.Sample(1024, train::DataSpec::CurrentFrame(config.autoencoder_config.camera), false, rng);
     torch::NoGradGuard no_grad;
-    config.latent_scale = 1.0 / autoencoder->Encode(sample.images.select(1, -1)).std().item<double>();
+    const auto z = autoencoder->Encode(sample.images.select(1, -1));
+    config.latent_scale = 1.0 / z.std().item<double>();
+    if (config.latent_norm == "per_channel") {
+      const auto mean = z.mean({0, 2, 3}).to(torch::kDouble), std = z.std({0, 2, 3}).to(torch::kDouble);
+      config.latent_mean.assign(mean.data_ptr<double>(), mean.data_ptr<double>() + mean.numel());
+      config.latent_std.assign(std.data_ptr<double>(), std.data_ptr<double>() + std.numel());
+    }
     return train::MakeModelTrainable(pad::Model(config, std::move(autoencoder), nn::Normalizer::Fit(data.AllProprio()),
                                                 nn::Normalizer::Fit(data.AllActions()),
                                                 train::TrainingVocabulary(data)));

@@ -106,7 +106,7 @@ Batch DemoData::Sample(int batch, const DataSpec& spec, bool validation, Rng& rn
   std::vector<int64_t> cumulative;
   int64_t total = 0;
   for (const Episode& e : episodes) cumulative.push_back(total += e.length());
-  std::vector<torch::Tensor> frames, future, goal, goal_offset, proprio, actions;
+  std::vector<torch::Tensor> frames, obs_images, future, goal, goal_offset, proprio, actions;
   std::map<std::string, std::vector<torch::Tensor>> others;
   std::vector<int64_t> has;
   Batch b;
@@ -118,6 +118,7 @@ Batch DemoData::Sample(int batch, const DataSpec& spec, bool validation, Rng& rn
     const auto obs_idx = Indices(t, spec.obs_offsets, T);
     const torch::Tensor& source = latents_ ? ep.latents.at(camera) : ep.images.at(camera);
     frames.push_back(source.index_select(0, obs_idx));
+    if (latents_ && spec.obs_images) obs_images.push_back(ep.images.at(camera).index_select(0, obs_idx));
     for (size_t c = 1; c < spec.cameras.size(); ++c) {
       others[spec.cameras[c]].push_back(ep.images.at(spec.cameras[c]).index_select(0, obs_idx));
     }
@@ -148,6 +149,7 @@ Batch DemoData::Sample(int batch, const DataSpec& spec, bool validation, Rng& rn
     b.instructions.push_back(ep.instruction);
   }
   (latents_ ? b.latents : b.images) = torch::stack(frames);
+  if (!obs_images.empty()) b.images = torch::stack(obs_images);
   if (!future.empty()) (latents_ ? b.future_latents : b.future) = torch::stack(future);
   if (!goal.empty()) {
     (latents_ ? b.goal_latents : b.goal) = torch::stack(goal);

@@ -25,6 +25,8 @@ struct DataSpec {
   // Future frames after every history step (GR-1: t_i + offset for each obs offset) instead of
   // after t only.
   bool future_per_obs = false;
+  // With cached latents, the observed frames also as images (for augmentation before encoding).
+  bool obs_images = false;
   // Hindsight goal: the frame g steps after t, g drawn uniformly from [goal_min, goal_max]
   // (clamped at the episode's end); off when goal_max < goal_min.
   int goal_min = 0, goal_max = -1;
@@ -42,7 +44,8 @@ struct DataSpec {
 std::vector<int> Range(int first, int last);
 
 // A training batch (raw values; models normalise). With cached latents (DemoData::CacheLatents)
-// `latents`/`future_latents`/`goal_latents` replace `images`/`future`/`goal`.
+// `latents`/`future_latents`/`goal_latents` replace `images`/`future`/`goal` (`images` stays
+// when the spec asks for obs_images).
 struct Batch {
   torch::Tensor images;          // uint8 [B, To, 3, H, W] (first camera)
   torch::Tensor future;          // uint8 [B, K, 3, H, W], or [B, To, K, 3, H, W] per obs (K = 0: undefined)

@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -13,12 +15,19 @@
 
 namespace padbench::train {
 
+// One batch's training loss: the total the optimiser minimises and, for the training log,
+// named parts (unweighted, e.g. PAD's "image_mse" and "action_mse"), the same names every step.
+struct LossTerms {
+  torch::Tensor total;
+  std::vector<std::pair<std::string, torch::Tensor>> parts;
+};
+
 class Trainable {
  public:
   virtual ~Trainable() = default;
   virtual torch::nn::Module& module() = 0;
-  // The training loss of a batch (scalar); `generator` drives noise and augmentation.
-  virtual torch::Tensor Loss(const Batch& batch, torch::Generator& generator) = 0;
+  // The training loss of a batch; `generator` drives noise and augmentation.
+  virtual LossTerms Loss(const Batch& batch, torch::Generator& generator) = 0;
   // Everything config.json needs to rebuild the model: policy name, hyper-parameters,
   // normalisation statistics, vocabulary.
   virtual nlohmann::json Checkpoint() const = 0;

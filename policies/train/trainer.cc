@@ -48,8 +48,7 @@ void SaveEmaModel(const json& checkpoint, const nn::Ema& ema, const std::string&
 }  // namespace
 
 BatchRows RowsPerBatch(const TrainConfig& c) {
-  const int video = c.video.empty() ? 0 : std::clamp(int(std::lround(c.batch * c.video_ratio)), 1, c.batch - 1);
-  return {c.batch - video, video};
+  return {c.batch, c.video.empty() ? 0 : c.video_batch};
 }
 
 TrainSummary Train(const TrainConfig& requested) {
@@ -58,8 +57,8 @@ TrainSummary Train(const TrainConfig& requested) {
   if (c.data.empty()) throw Error("train: give --data");
   if (c.out.empty()) throw Error("train: give --out");
   if (c.steps < 1 || c.batch < 1 || c.threads < 1) throw Error("train: --steps, --batch and --threads must be >= 1");
-  if (!c.video.empty() && !(c.video_ratio > 0 && c.video_ratio < 1)) {
-    throw Error(fmt::format("train: --video-ratio must be in (0, 1), got {}", c.video_ratio));
+  if (!c.video.empty() && c.video_batch < 1) {
+    throw Error(fmt::format("train: --video-batch must be >= 1 with --video, got {}", c.video_batch));
   }
   if (c.samples < 0) throw Error(fmt::format("train: --samples must be >= 0, got {}", c.samples));
   for (double f : c.snapshot_fractions) {
@@ -112,7 +111,7 @@ TrainSummary Train(const TrainConfig& requested) {
   DemoData video;
   if (!c.video.empty()) {
     video = DemoData::Load(c.video, spec.cameras, 0.0, c.seed);
-    fingerprint += fmt::format(" + video {} x{:.2f}", video.Fingerprint(), c.video_ratio);
+    fingerprint += fmt::format(" + video {} ({} rows a step)", video.Fingerprint(), c.video_batch);
   }
   if (resuming && checkpoint.at("training").value("dataset", "") != fingerprint) {
     throw Error(fmt::format("--resume: {} was trained on other data ({}), not {}", c.out,
@@ -154,7 +153,7 @@ TrainSummary Train(const TrainConfig& requested) {
   for (const auto& p : module.parameters())
     if (p.requires_grad()) parameters += p.numel();  // trained ones (PAD's autoencoder is frozen)
 
-  // ---- log ----
+  // ---- log: step,loss,val_loss,lr,it_per_s,elapsed_s then each loss part and its validation ----
   {
     // Keep the rows up to the resumed step (a crash may have logged past the last state).
     std::vector<std::string> lines;
@@ -165,25 +164,29 @@ TrainSummary Train(const TrainConfig& requested) {
       }
     }
     std::ofstream out(log_path);
-    if (lines.empty()) lines.push_back("step,loss,val_loss,lr,it_per_s,elapsed_s");
     for (const auto& r : lines) out << r << "\n";
   }
   std::ofstream log(log_path, std::ios::app);
+  bool header_written = resuming && fs::file_size(log_path) > 0;
 
-  auto validate = [&]() {
-    if (data.val_episodes() == 0) return std::nan("");
+  // The validation loss and its parts (EMA weights): the same batches every time, so the
+  // curve compares like with like.
+  auto validate = [&]() -> std::vector<double> {
+    if (data.val_episodes() == 0) return {};
     torch::NoGradGuard no_grad;
     auto eval_model = TrainableFromCheckpoint(checkpoint);
     ema.CopyTo(eval_model->module());
     eval_model->module().eval();
-    double total = 0;
+    std::vector<double> total;
     for (int i = 0; i < c.val_batches; ++i) {
-      // The same validation batches every time, so the curve compares like with like.
       Rng rng(Mix64(c.seed ^ 0xA11DA7E) + i);
       torch::Generator gen = at::detail::createCPUGenerator(Mix64(c.seed + 7919 * (i + 1)));
-      total += eval_model->Loss(data.Sample(c.batch, spec, true, rng), gen).item<double>();
+      const LossTerms terms = eval_model->Loss(data.Sample(c.batch, spec, true, rng), gen);
+      total.resize(1 + terms.parts.size());
+      total[0] += terms.total.item<double>() / c.val_batches;
+      for (size_t p = 0; p < terms.parts.size(); ++p) total[p + 1] += terms.parts[p].second.item<double>() / c.val_batches;
     }
-    return total / c.val_batches;
+    return total;
   };
 
   // The EMA model of `step` as a loadable checkpoint folder (config.json, model.pt) in `dir`.
@@ -200,7 +203,7 @@ TrainSummary Train(const TrainConfig& requested) {
                               {"dataset", fingerprint},
                               {"data", c.data},
                               {"video", c.video},
-                              {"video_ratio", c.video.empty() ? 0.0 : c.video_ratio},
+                              {"video_batch", rows.video},
                               {"robot_samples", int64_t(step) * rows.robot},
                               {"video_samples", int64_t(step) * rows.video},
                               {"wall_s", wall_s},
@@ -232,12 +235,13 @@ TrainSummary Train(const TrainConfig& requested) {
                "({} action-supervised samples), {} threads\n",
                c.policy, parameters, data.train_episodes(), data.val_episodes(), data.frames(),
                c.video.empty() ? "" : fmt::format(", + {} video episodes ({} frames, {} of {} rows per batch)",
-                                                  video.train_episodes(), video.frames(), video_rows, c.batch),
+                                                  video.train_episodes(), video.frames(), video_rows, c.batch + video_rows),
                first_step, c.steps, int64_t(c.steps) * rows.robot, c.threads);
   }
   TrainSummary summary;
   summary.parameters = parameters;
-  double running = 0;
+  std::vector<std::string> part_names;
+  std::vector<double> running;  // loss, then its parts, summed since the last log line
   int running_n = 0;
   auto window_start = std::chrono::steady_clock::now();
   for (int step = first_step; step < c.steps; ++step) {
@@ -246,39 +250,60 @@ TrainSummary Train(const TrainConfig& requested) {
     }
     Rng rng(Mix64(c.seed) + uint64_t(step));
     torch::Generator gen = at::detail::createCPUGenerator(Mix64(c.seed ^ 0xD1FF) + uint64_t(step));
-    Batch batch = data.Sample(c.batch - video_rows, spec, false, rng);
+    Batch batch = data.Sample(rows.robot, spec, false, rng);
     if (video_rows > 0) batch = Concat(batch, video.Sample(video_rows, spec, false, rng));
     model->BeginStep(step);
-    auto loss = model->Loss(batch, gen);
-    if (const double value = loss.item<double>(); !std::isfinite(value)) {
+    const LossTerms terms = model->Loss(batch, gen);
+    const double value = terms.total.item<double>();
+    if (!std::isfinite(value)) {
       throw Error(fmt::format("train: the loss became {} at step {}; stopped, {} keeps the checkpoint of step {}", value,
                               step + 1, c.out, step / c.checkpoint_every * c.checkpoint_every));
     }
     optimizer.zero_grad();
-    loss.backward();
+    terms.total.backward();
     torch::nn::utils::clip_grad_norm_(module.parameters(), 1.0);
     optimizer.step();
     ema.Update(module);
-    running += loss.item<double>();
+    if (part_names.empty()) {
+      for (const auto& [name, part] : terms.parts) part_names.push_back(name);
+    }
+    running.resize(1 + terms.parts.size());
+    running[0] += value;
+    for (size_t p = 0; p < terms.parts.size(); ++p) running[p + 1] += terms.parts[p].second.item<double>();
     ++running_n;
 
     const int done = step + 1;
     const bool log_now = done % c.log_every == 0 || done == c.steps;
     if (log_now) {
+      if (!header_written) {
+        log << "step,loss,val_loss,lr,it_per_s,elapsed_s";
+        for (const std::string& name : part_names) log << "," << name << ",val_" << name;
+        log << "\n";
+        header_written = true;
+      }
       const double now_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const double it_s = running_n / std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
-      summary.train_loss = running / running_n;
+      summary.train_loss = running[0] / running_n;
       const bool val_now = done % c.val_every == 0 || done == c.steps;
-      if (val_now) summary.val_loss = validate();
-      log << fmt::format("{},{:.6f},{},{:.3g},{:.3f},{:.1f}\n", done, summary.train_loss,
-                         val_now ? fmt::format("{:.6f}", summary.val_loss) : "", LearningRate(c, step), it_s, now_s);
+      const std::vector<double> val = val_now ? validate() : std::vector<double>{};
+      auto val_cell = [&](size_t i) { return i < val.size() ? fmt::format("{:.6f}", val[i]) : std::string(); };
+      if (val_now) summary.val_loss = val.empty() ? std::nan("") : val[0];
+      log << fmt::format("{},{:.6f},{},{:.3g},{:.3f},{:.1f}", done, summary.train_loss, val_now ? val_cell(0) : "",
+                         LearningRate(c, step), it_s, now_s);
+      std::string parts_text;
+      for (size_t p = 0; p < part_names.size(); ++p) {
+        log << fmt::format(",{:.6f},{}", running[p + 1] / running_n, val_cell(p + 1));
+        parts_text += fmt::format("  {} {:.4f}{}", part_names[p], running[p + 1] / running_n,
+                                  p + 1 < val.size() ? fmt::format(" (val {:.4f})", val[p + 1]) : "");
+      }
+      log << "\n";
       log.flush();
       if (c.progress) {
-        fmt::print(stderr, "step {}/{}  loss {:.4f}{}  lr {:.2e}  {:.2f} it/s  eta {}\n", done, c.steps,
-                   summary.train_loss, val_now ? fmt::format("  val {:.4f}", summary.val_loss) : "",
+        fmt::print(stderr, "step {}/{}  loss {:.4f}{}{}  lr {:.2e}  {:.2f} it/s  eta {}\n", done, c.steps,
+                   summary.train_loss, val_now ? fmt::format("  val {:.4f}", summary.val_loss) : "", parts_text,
                    LearningRate(c, step), it_s, Eta((c.steps - done) / std::max(it_s, 1e-9)));
       }
-      running = 0;
+      std::fill(running.begin(), running.end(), 0.0);
       running_n = 0;
       window_start = std::chrono::steady_clock::now();
     }

@@ -15,7 +15,7 @@ struct TrainConfig {
   std::string policy;               // "autoencoder", "diffusion_policy", "pad"
   std::vector<std::string> data;    // robot datasets (HDF5)
   std::vector<std::string> video;   // action-free video datasets mixed into each batch (co-training)
-  double video_ratio = 0.25;        // fraction of each batch drawn from `video`
+  int video_batch = 16;             // rows of `video` per step, on top of the `batch` robot rows
   std::string out;                  // checkpoint folder
   nlohmann::json overrides = nlohmann::json::object();  // model hyper-parameters (--config)
   int steps = 20000;

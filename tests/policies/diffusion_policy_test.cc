@@ -86,13 +86,13 @@ TEST_CASE("diffusion_policy: a few training steps on a tiny dataset lower the lo
   const train::Batch batch = data.Sample(16, model->spec(), false, rng);
   auto loss_on_batch = [&] {
     torch::Generator gen = at::detail::createCPUGenerator(5);
-    return model->Loss(batch, gen).item<double>();
+    return model->Loss(batch, gen).total.item<double>();
   };
   const double before = loss_on_batch();
   torch::optim::Adam opt(model->module().parameters(), torch::optim::AdamOptions(1e-3));
   for (int i = 0; i < 40; ++i) {
     torch::Generator gen = at::detail::createCPUGenerator(100 + i);
-    auto loss = model->Loss(batch, gen);
+    auto loss = model->Loss(batch, gen).total;
     opt.zero_grad();
     loss.backward();
     opt.step();

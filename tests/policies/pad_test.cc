@@ -103,15 +103,70 @@ TEST_CASE("pad: for action-free rows the action and proprio tokens do not change
   auto model = TinyModel();
   Perturb(*model);
   torch::NoGradGuard no_grad;
-  const auto current = torch::randn({2, 4, 4, 4}), future = torch::randn({2, 8, 4, 4});
+  const auto current = torch::randn({2, 1, 4, 4, 4}), future = torch::randn({2, 8, 4, 4});
   const auto t = torch::tensor({10, 70}), text = model->Text({"reach the ball", "reach the ball"});
   const auto video = torch::zeros({2}, torch::kBool), robot = torch::ones({2}, torch::kBool);
-  const auto a = model->Denoise(current, future, torch::randn({2, 4}), torch::randn({2, 8, 4}), t, text, video);
-  const auto b = model->Denoise(current, future, torch::randn({2, 4}), torch::randn({2, 8, 4}), t, text, video);
+  const auto a = model->Denoise(current, future, torch::randn({2, 1, 4}), torch::randn({2, 8, 4}), t, text, video);
+  const auto b = model->Denoise(current, future, torch::randn({2, 1, 4}), torch::randn({2, 8, 4}), t, text, video);
   REQUIRE(torch::allclose(a.future, b.future, 0, 1e-6));
   // Unmasked (robot data), they do.
-  const auto c = model->Denoise(current, future, torch::randn({2, 4}), torch::randn({2, 8, 4}), t, text, robot);
+  const auto c = model->Denoise(current, future, torch::randn({2, 1, 4}), torch::randn({2, 8, 4}), t, text, robot);
   REQUIRE_FALSE(torch::allclose(a.future, c.future, 0, 1e-4));
+}
+
+TEST_CASE("pad: with the reference's mask, action tokens do not change the image prediction", "[pad]") {
+  for (const char* conditioning : {"adaln_zero", "cross_attention", "in_context"}) {
+    INFO(conditioning);
+    for (const bool clean : {false, true}) {
+      auto masked = TinyModel({{"conditioning", conditioning}, {"image_sees_actions", false},
+                               {"clean_tokens", clean}, {"obs_horizon", 2}});
+      Perturb(*masked);
+      torch::NoGradGuard no_grad;
+      const auto observed = torch::randn({2, 2, 4, 4, 4}), future = torch::randn({2, 8, 4, 4});
+      const auto proprio = torch::randn({2, 2, 4});
+      const auto t = torch::tensor({10, 70}), text = masked->Text({"reach the ball", "reach the ball"});
+      const auto robot = torch::ones({2}, torch::kBool);
+      const auto a = masked->Denoise(observed, future, proprio, torch::randn({2, 8, 4}), t, text, robot);
+      const auto b = masked->Denoise(observed, future, proprio, torch::randn({2, 8, 4}) * 5, t, text, robot);
+      REQUIRE(torch::equal(a.future, b.future));
+      REQUIRE_FALSE(torch::allclose(a.actions, b.actions));
+      // Without the mask (the default) the same change reaches the image prediction.
+      auto open = TinyModel({{"conditioning", conditioning}, {"clean_tokens", clean}, {"obs_horizon", 2}});
+      Perturb(*open);
+      const auto c = open->Denoise(observed, future, proprio, torch::randn({2, 8, 4}), t, text, robot);
+      const auto d = open->Denoise(observed, future, proprio, torch::randn({2, 8, 4}) * 5, t, text, robot);
+      REQUIRE_FALSE(torch::allclose(c.future, d.future, 0, 1e-4));
+    }
+  }
+}
+
+TEST_CASE("pad: the loss reports its image and action parts", "[pad]") {
+  auto model = TinyModel();
+  torch::Generator gen = at::detail::createCPUGenerator(3);
+  const train::LossTerms terms = model->LossTerms(RandomBatch(4, true), gen);
+  REQUIRE(terms.parts.size() == 2);
+  REQUIRE(terms.parts[0].first == "image_mse");
+  REQUIRE(terms.parts[1].first == "action_mse");
+  // Weights 1 and 1: the total is their sum.
+  REQUIRE(terms.total.item<double>() ==
+          Approx(terms.parts[0].second.item<double>() + terms.parts[1].second.item<double>()));
+}
+
+TEST_CASE("pad: per-channel standardisation inverts exactly and a bad one is refused", "[pad]") {
+  auto model = TinyModel({{"latent_norm", "per_channel"}, {"latent_mean", {0.5, -1, 0, 2}}, {"latent_std", {2, 1, 0.5, 4}}});
+  const auto z = torch::randn({3, 4, 4, 4});
+  const auto s = model->Standardize(z);
+  REQUIRE(torch::allclose(s[0][0], (z[0][0] - 0.5) / 2));
+  REQUIRE(torch::allclose(s[1][3], (z[1][3] - 2) / 4));
+  REQUIRE(torch::allclose(model->Unstandardize(s), z, 1e-5, 1e-6));
+  json bad = kTinyPad;
+  bad["autoencoder_config"] = kTinyAutoencoder;
+  bad["latent_norm"] = "per_channel";
+  bad["latent_mean"] = {0.0, 1.0};
+  bad["latent_std"] = {1.0, 1.0};
+  REQUIRE_THROWS_WITH(pad::Config::FromJson(bad), Contains("need 4 values"));
+  REQUIRE_THROWS_WITH(pad::Config::FromJson({{"latent_norm", "batch"}}), Contains("global or per_channel"));
+  REQUIRE_THROWS_WITH(pad::Config::FromJson({{"obs_horizon", 0}}), Contains("obs_horizon >= 1"));
 }
 
 TEST_CASE("pad: DDIM sampling has the documented shapes and is deterministic for a generator seed", "[pad]") {
@@ -120,8 +175,8 @@ TEST_CASE("pad: DDIM sampling has the documented shapes and is deterministic for
     auto model = TinyModel(Conditioned(conditioning));
     Perturb(*model);
     torch::NoGradGuard no_grad;
-    const auto images = torch::randint(0, 256, {1, 3, 32, 32}).to(torch::kUInt8);
-    const auto proprio = torch::zeros({1, 4});
+    const auto images = torch::randint(0, 256, {1, 1, 3, 32, 32}).to(torch::kUInt8);
+    const auto proprio = torch::zeros({1, 1, 4});
     int steps = 0;
     auto sample = [&](uint64_t seed) {
       torch::Generator gen = at::detail::createCPUGenerator(seed);
@@ -164,7 +219,7 @@ TEST_CASE("pad: without future frames (the no-image ablation) only actions are d
   batch.future = torch::Tensor();
   REQUIRE(std::isfinite(model->Loss(batch, gen).item<double>()));
   torch::NoGradGuard no_grad;
-  const auto out = model->Sample(batch.images.select(1, 0), torch::zeros({3, 4}), batch.instructions, gen);
+  const auto out = model->Sample(batch.images, torch::zeros({3, 1, 4}), batch.instructions, gen);
   REQUIRE(out.actions.sizes() == torch::IntArrayRef({3, 8, 4}));
   REQUIRE_FALSE(out.frames.defined());
 }
@@ -236,6 +291,20 @@ train::TrainConfig TinyTrain(const std::string& policy, const std::string& out, 
   return c;
 }
 
+// A tiny autoencoder trained for 2 steps, once per process.
+const std::string& TinyAutoencoderDir() {
+  static testing::TempPath dir;
+  static const bool trained = [] {
+    auto ae = TinyTrain("autoencoder", dir.str(), 2);
+    ae.overrides = kTinyAutoencoder;
+    train::Train(ae);
+    return true;
+  }();
+  (void)trained;
+  static const std::string path = dir.str();
+  return path;
+}
+
 Observation Rendered(uint64_t seed) {
   static auto renderer = Renderer::Create();
   TaskEnvConfig config;
@@ -245,25 +314,25 @@ Observation Rendered(uint64_t seed) {
 }
 
 TEST_CASE("pad: co-training runs end to end and the checkpoint round-trips actions and frames", "[pad][slow]") {
-  testing::TempPath ae_dir, pad_dir, resumed_dir;
-  auto ae = TinyTrain("autoencoder", ae_dir.str(), 2);
-  ae.overrides = kTinyAutoencoder;
-  train::Train(ae);
-  const auto recon = train::ReconstructHeldOut(ae_dir.str(), ae.data, ae.seed, ae.val_fraction, 3);
+  testing::TempPath pad_dir, resumed_dir;
+  const std::string ae_dir = TinyAutoencoderDir();
+  const auto ae = TinyTrain("autoencoder", ae_dir, 2);
+  const auto recon = train::ReconstructHeldOut(ae_dir, ae.data, ae.seed, ae.val_fraction, 3);
   REQUIRE(recon.real.size() == 3);
   REQUIRE(recon.reconstructed[0].height == 32);
 
   auto config = TinyTrain("pad", pad_dir.str(), 4);
   config.overrides = kTinyPad;
-  config.overrides["autoencoder"] = ae_dir.str();
+  config.overrides["autoencoder"] = ae_dir;
   config.video = {TinyData().video};
-  config.video_ratio = 0.5;
+  config.video_batch = 2;
   const auto summary = train::Train(config);
   REQUIRE(std::isfinite(summary.train_loss));
   {
     std::ifstream in(pad_dir.str() + "/config.json");
     const json saved = json::parse(in);
-    REQUIRE(saved.at("training").at("video_ratio") == 0.5);
+    REQUIRE(saved.at("training").at("video_batch") == 2);
+    REQUIRE(saved.at("training").at("robot_samples") == 4 * config.batch);
     REQUIRE(saved.at("config").at("latent_scale").get<double>() > 0);
   }
   // Resuming from step 2 reproduces the weights of the uninterrupted run.
@@ -309,6 +378,50 @@ TEST_CASE("pad: co-training runs end to end and the checkpoint round-trips actio
   }
 }
 
+TEST_CASE("pad: every option trains through the loop, logs its loss parts and acts the same after loading",
+          "[pad][slow]") {
+  const std::vector<json> options = {
+      {{"obs_horizon", 2}},
+      {{"obs_horizon", 2}, {"clean_tokens", true}},
+      {{"image_sees_actions", false}},
+      {{"latent_norm", "per_channel"}},
+      {{"shift_pad", 2}},
+      {{"obs_horizon", 2}, {"clean_tokens", true}, {"image_sees_actions", false}, {"latent_norm", "per_channel"},
+       {"shift_pad", 2}}};
+  for (const json& option : options) {
+    INFO(option.dump());
+    testing::TempPath dir;
+    auto config = TinyTrain("pad", dir.str(), 2);
+    config.overrides = kTinyPad;
+    config.overrides.update(option);
+    config.overrides["autoencoder"] = TinyAutoencoderDir();
+    config.video = {TinyData().video};
+    config.video_batch = 2;
+    REQUIRE(std::isfinite(train::Train(config).train_loss));
+    std::ifstream in(dir.str() + "/config.json");
+    const json saved = json::parse(in).at("config");
+    for (const auto& [key, value] : option.items()) REQUIRE(saved.at(key) == value);
+    if (saved.at("latent_norm") == "per_channel") REQUIRE(saved.at("latent_std").size() == 4);
+    std::ifstream log(dir.str() + "/train_log.csv");
+    std::string header;
+    std::getline(log, header);
+    REQUIRE(header == "step,loss,val_loss,lr,it_per_s,elapsed_s,image_mse,val_image_mse,action_mse,val_action_mse");
+    const Observation first = Rendered(4), second = Rendered(5);
+    std::vector<std::vector<Action>> acts;
+    for (int k = 0; k < 2; ++k) {
+      auto policy = MakePolicy("pad=" + dir.str());
+      policy->Reset({"reach", first.instruction, 4, 100, nullptr, nullptr});
+      policy->Observe(first);
+      Observation next = second;
+      next.step = 1;
+      policy->Observe(next);
+      acts.push_back(policy->Act(next).actions);
+    }
+    REQUIRE(acts[0].size() == 4);
+    REQUIRE((acts[0] == acts[1]));
+  }
+}
+
 TEST_CASE("pad: bad inputs are errors that name the problem", "[pad]") {
   testing::TempPath dir;
   REQUIRE_THROWS_WITH(MakePolicy("pad=" + dir.str()), Contains("does not exist"));
@@ -316,8 +429,8 @@ TEST_CASE("pad: bad inputs are errors that name the problem", "[pad]") {
   config.overrides = {{"autoencoder", dir.str() + "/nowhere"}};
   REQUIRE_THROWS_WITH(train::Train(config), Contains("nowhere") && Contains("does not exist"));
   config.video = {TinyData().robot};
-  config.video_ratio = 1.5;
-  REQUIRE_THROWS_WITH(train::Train(config), Contains("--video-ratio"));
+  config.video_batch = 0;
+  REQUIRE_THROWS_WITH(train::Train(config), Contains("--video-batch must be >= 1"));
   auto no_actions = TinyTrain("pad", dir.str(), 1);
   no_actions.data = {TinyData().video};
   REQUIRE_THROWS_WITH(train::Train(no_actions), Contains("--video"));
