@@ -7,7 +7,8 @@
 #        scripts/pad_ablations.sh eval [VARIANT...]
 # Needs build/padbench, data/robot.hdf5, data/video.hdf5 and assets/checkpoints/autoencoder;
 # the data commands are in the README. Runs go to data/runs/<variant>/, evaluations to
-# out/ablations/<variant>/. STEPS, BATCH, THREADS, EPISODES override the recipe. On two cores,
+# out/ablations/<variant>/. STEPS, BATCH (robot rows; co-trained runs add 8 video rows), THREADS,
+# EPISODES override the recipe (the pre-protocol one: 4000 steps x (24 + 8) rows). On two cores,
 # two `train` instances with one thread each (different variants) beat one with two threads:
 # the DiT's matrices are small, so a second thread adds little.
 set -euo pipefail
@@ -18,13 +19,13 @@ variants=("$@")
 if [ ${#variants[@]} = 0 ]; then
   variants=(pad pad_no_image pad_no_cotrain pad_adaln pad_cross_attention pad_in_context)
 fi
-steps=${STEPS:-4000} batch=${BATCH:-32} threads=${THREADS:-1} episodes=${EPISODES:-20}
+steps=${STEPS:-4000} batch=${BATCH:-24} threads=${THREADS:-1} episodes=${EPISODES:-20}
 for v in "${variants[@]}"; do
   config=policies/pad/configs/$v.json
   [ -f "$config" ] || { echo "no config $config" >&2; exit 2; }
   case $mode in
     train)
-      video=(--video data/video.hdf5)
+      video=(--video data/video.hdf5 --video-batch 8)
       [ "$v" = pad_no_cotrain ] && video=()
       echo "== train $v ($(date +%T))"
       ./build/padbench train --policy pad --data data/robot.hdf5 "${video[@]}" --config "$config" \

@@ -45,12 +45,26 @@ def run_dir(name):
     return os.path.join("data", "runs", name)
 
 
+def merged_config(base_path, overrides, name):
+    """Writes the config file `base_path` with `overrides` applied to data/runs/<name>.json."""
+    with open(os.path.join(ROOT, base_path)) as f:
+        config = json.load(f)
+    config.update(overrides)
+    path = os.path.join("data", "runs", name + ".json")
+    os.makedirs(os.path.join(ROOT, "data", "runs"), exist_ok=True)
+    with open(os.path.join(ROOT, path), "w") as f:
+        json.dump(config, f, indent=2)
+    return path
+
+
 def train_command(protocol, name, out=None, samples=None, config=None, snapshots=True):
-    """The padbench train command of run `name`; a selection variant overrides its folder,
-    budget and config file and keeps no snapshots."""
+    """The padbench train command of run `name` (its "overrides" applied over its config file);
+    a selection variant overrides its folder, budget and config file and keeps no snapshots."""
     r = protocol["runs"][name]
     data = protocol["datasets"]
     out = out or run_dir(name)
+    if config is None and "overrides" in r:
+        config = merged_config(r["config"], r["overrides"], name)
     cmd = [padbench(), "train", "--policy", r["policy"], "--out", out,
            "--data", ",".join(data[d]["out"] for d in r["data"])]
     if r.get("video"):
@@ -91,13 +105,7 @@ def select_train(protocol, names):
         if finished(out):
             print(f"{out} is trained; skipped")
             continue
-        with open(os.path.join(ROOT, base["config"])) as f:
-            config = json.load(f)
-        config.update(sel["variants"][v])
-        config_path = os.path.join("data", "runs", f"select_{v}.json")
-        os.makedirs(os.path.join(ROOT, "data", "runs"), exist_ok=True)
-        with open(os.path.join(ROOT, config_path), "w") as f:
-            json.dump(config, f, indent=2)
+        config_path = merged_config(base["config"], sel["variants"][v], "select_" + v)
         cmd = train_command(protocol, sel["base_run"], out=out, samples=sel["budget_samples"], config=config_path,
                             snapshots=False)
         run(cmd)
