@@ -12,6 +12,8 @@
                                           "selection") into data/runs/select_<V>/
   scripts/protocol.py select eval         evaluate them on the development seed and write
                                           results/pad_selection.md
+  scripts/protocol.py ablations           evaluate pad_full and every trained ablation run on the
+                                          headline slice and write results/pad_ablations.md
 
 Every command prints what it runs. PADBENCH selects the binary (default build/padbench).
 """
@@ -111,6 +113,55 @@ def select_train(protocol, names):
         run(cmd)
 
 
+PAPER = {  # Meta-World MT50 success rates reported by the PAD paper (Guo et al. 2024)
+    "pad_full": "72.5%", "pad_no_image": "43.6%", "pad_no_cotrain": "59.2%",
+}
+
+
+def ci(entry):
+    lo, hi = entry["ci95"]
+    return f"{100 * entry['success_rate']:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
+def ablations(protocol):
+    runs = protocol["runs"]
+    ev = protocol["evaluation"]
+    names = [n for n in ["pad_full"] + [n for n in runs if runs[n].get("ablation")] if finished(run_dir(n))]
+    if "pad_full" not in names:
+        sys.exit("protocol.py: pad_full is not trained; run `protocol.py train pad_full` first")
+    out = "out/ablations"
+    cmd = [padbench(), "eval", "--suite", ev["suite"], "--episodes", str(ev["episodes"]), "--seed", str(ev["seed"]),
+           "--workers", str(os.cpu_count() or 1), "--out", out]
+    for n in names:
+        cmd += ["--policy", "pad=" + run_dir(n)]
+    if os.path.exists(os.path.join(ROOT, out)):
+        shutil.rmtree(os.path.join(ROOT, out))  # the set of trained runs may have grown
+    run(cmd)
+    with open(os.path.join(ROOT, out, "results.json")) as f:
+        results = json.load(f)
+    lines = ["# PAD ablations", "",
+             f"`scripts/protocol.py ablations`: PAD (`pad_full`) and its ablations, each trained under the protocol "
+             f"(policies/train/protocol.json: same robot data, two threads; the budget in the table), evaluated on the "
+             f"{ev['suite']} suite, {ev['episodes']} episodes per task, seed {ev['seed']}; 95% Wilson intervals. "
+             "The paper column is Meta-World MT50 (Guo et al. 2024): another suite and a far larger budget.", "",
+             "| run | what | robot samples | easy | medium | hard | overall (95% CI) | masked PSNR dB, h = 4 / 8 / 12 "
+             "(persistence) | paper, MT50 |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for n in names:
+        p = results["aggregated"]["policies"]["pad=" + run_dir(n)]
+        g = p["groups"]
+        masked = [m for m in p.get("metrics", {}).get("masked_psnr", []) if m.get("kind") == "future"]
+        psnr = (" / ".join(f"{m['psnr']:.2f}" for m in masked) + " (" +
+                " / ".join(f"{m['persistence_psnr']:.2f}" for m in masked) + ")") if masked else "–"
+        with open(os.path.join(ROOT, run_dir(n), "config.json")) as f:
+            training = json.load(f)["training"]
+        lines.append(f"| {n} | {runs[n].get('note', '')} | {training['robot_samples']} | {ci(g['easy'])} | "
+                     f"{ci(g['medium'])} | {ci(g['hard'])} | **{ci(p['overall'])}** | {psnr} | {PAPER.get(n, '–')} |")
+    with open(os.path.join(ROOT, "results", "pad_ablations.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def select_eval(protocol):
     sel = protocol["selection"]
     ev = protocol["evaluation"]
@@ -186,6 +237,8 @@ def main(argv):
             select_train(protocol, names[1:])
         else:
             select_eval(protocol)
+    elif mode == "ablations":
+        ablations(protocol)
     elif mode == "show":
         for name in pick(protocol, names, list(runs)):
             print(" ".join(train_command(protocol, name)))
@@ -210,7 +263,7 @@ def main(argv):
             cmd += ["--run", f"{name}={run_dir(name)}"]
         run(cmd)
     else:
-        sys.exit(f"protocol.py: unknown command '{mode}' (data, train, ship, curves, show, select)")
+        sys.exit(f"protocol.py: unknown command '{mode}' (data, train, ship, curves, show, select, ablations)")
     return 0
 
 
