@@ -25,7 +25,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROTOCOL = os.path.join(ROOT, "policies", "train", "protocol.json")
-SHIPPED_FILES = ["config.json", "model.pt", "train_log.csv", "loss.png", "reconstruction.json", "reconstruction.png"]
+SHIPPED_FILES = ["config.json", "model.pt", "train_log.csv", "loss.png", "loss_parts.png", "reconstruction.json", "reconstruction.png"]
 
 
 def load():
