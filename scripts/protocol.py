@@ -123,22 +123,51 @@ def ci(entry):
     return f"{100 * entry['success_rate']:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]"
 
 
+def evaluate_pads(dirs, suite, episodes, seed, out):
+    """Evaluates the PAD checkpoints in `dirs` afresh into `out`; returns aggregated.policies."""
+    cmd = [padbench(), "eval", "--suite", suite, "--episodes", str(episodes), "--seed", str(seed),
+           "--workers", str(os.cpu_count() or 1), "--out", out]
+    for d in dirs:
+        cmd += ["--policy", "pad=" + d]
+    if os.path.exists(os.path.join(ROOT, out)):
+        shutil.rmtree(os.path.join(ROOT, out))  # the set of runs may have changed since the last time
+    run(cmd)
+    with open(os.path.join(ROOT, out, "results.json")) as f:
+        return json.load(f)["aggregated"]["policies"]
+
+
+def masked_psnr_cell(policy):
+    """ "a / b / c (x / y / z)": object-masked PSNR per horizon of the predicted frames (persistence)."""
+    masked = [m for m in policy.get("metrics", {}).get("masked_psnr", []) if m.get("kind") == "future"]
+    if not masked:
+        return "–"
+    return (" / ".join(f"{m['psnr']:.2f}" for m in masked) + " (" +
+            " / ".join(f"{m['persistence_psnr']:.2f}" for m in masked) + ")")
+
+
+def training_facts(out):
+    with open(os.path.join(ROOT, out, "config.json")) as f:
+        return json.load(f)["training"]
+
+
+def last_validation(out):
+    """The last train_log.csv row with validation values, as {column: value}."""
+    with open(os.path.join(ROOT, out, "train_log.csv")) as f:
+        rows = [line.rstrip("\n").split(",") for line in f]
+    header = rows[0]
+    for row in reversed(rows[1:]):
+        if len(row) == len(header) and row[header.index("val_loss")]:
+            return dict(zip(header, row))
+    return {}
+
+
 def ablations(protocol):
     runs = protocol["runs"]
     ev = protocol["evaluation"]
     names = [n for n in ["pad_full"] + [n for n in runs if runs[n].get("ablation")] if finished(run_dir(n))]
     if "pad_full" not in names:
         sys.exit("protocol.py: pad_full is not trained; run `protocol.py train pad_full` first")
-    out = "out/ablations"
-    cmd = [padbench(), "eval", "--suite", ev["suite"], "--episodes", str(ev["episodes"]), "--seed", str(ev["seed"]),
-           "--workers", str(os.cpu_count() or 1), "--out", out]
-    for n in names:
-        cmd += ["--policy", "pad=" + run_dir(n)]
-    if os.path.exists(os.path.join(ROOT, out)):
-        shutil.rmtree(os.path.join(ROOT, out))  # the set of trained runs may have grown
-    run(cmd)
-    with open(os.path.join(ROOT, out, "results.json")) as f:
-        results = json.load(f)
+    policies = evaluate_pads([run_dir(n) for n in names], ev["suite"], ev["episodes"], ev["seed"], "out/ablations")
     lines = ["# PAD ablations", "",
              f"`scripts/protocol.py ablations`: PAD (`pad_full`) and its ablations, each trained under the protocol "
              f"(policies/train/protocol.json: same robot data, two threads; the budget in the table), evaluated on the "
@@ -148,15 +177,11 @@ def ablations(protocol):
              "(persistence) | paper, MT50 |",
              "|---|---|---|---|---|---|---|---|---|"]
     for n in names:
-        p = results["aggregated"]["policies"]["pad=" + run_dir(n)]
+        p = policies["pad=" + run_dir(n)]
         g = p["groups"]
-        masked = [m for m in p.get("metrics", {}).get("masked_psnr", []) if m.get("kind") == "future"]
-        psnr = (" / ".join(f"{m['psnr']:.2f}" for m in masked) + " (" +
-                " / ".join(f"{m['persistence_psnr']:.2f}" for m in masked) + ")") if masked else "–"
-        with open(os.path.join(ROOT, run_dir(n), "config.json")) as f:
-            training = json.load(f)["training"]
-        lines.append(f"| {n} | {runs[n].get('note', '')} | {training['robot_samples']} | {ci(g['easy'])} | "
-                     f"{ci(g['medium'])} | {ci(g['hard'])} | **{ci(p['overall'])}** | {psnr} | {PAPER.get(n, '–')} |")
+        lines.append(f"| {n} | {runs[n].get('note', '')} | {training_facts(run_dir(n))['robot_samples']} | "
+                     f"{ci(g['easy'])} | {ci(g['medium'])} | {ci(g['hard'])} | **{ci(p['overall'])}** | "
+                     f"{masked_psnr_cell(p)} | {PAPER.get(n, '–')} |")
     with open(os.path.join(ROOT, "results", "pad_ablations.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -165,52 +190,33 @@ def ablations(protocol):
 def select_eval(protocol):
     sel = protocol["selection"]
     ev = protocol["evaluation"]
-    variants = [v for v in sel["variants"] if os.path.exists(os.path.join(ROOT, run_dir("select_" + v), "model.pt"))]
+    variants = [v for v in sel["variants"] if finished(run_dir("select_" + v))]
     if not variants:
         sys.exit("protocol.py: no trained selection variant; run `select train` first")
-    out = "out/pad_selection"
-    cmd = [padbench(), "eval", "--suite", sel["suite"], "--episodes", str(sel["episodes"]),
-           "--seed", str(ev["development_seed"]), "--workers", str(os.cpu_count() or 1), "--out", out]
-    for v in variants:
-        cmd += ["--policy", "pad=" + run_dir("select_" + v)]
-    if os.path.exists(os.path.join(ROOT, out, "run.json")):
-        cmd.append("--resume")
-    run(cmd)
-    with open(os.path.join(ROOT, out, "results.json")) as f:
-        results = json.load(f)
+    policies = evaluate_pads([run_dir("select_" + v) for v in variants], sel["suite"], sel["episodes"],
+                             ev["development_seed"], "out/pad_selection")
     lines = ["# PAD option selection", "",
              f"`scripts/protocol.py select train && scripts/protocol.py select eval`: each variant is the "
              f"`{sel['base_run']}` recipe (policies/train/protocol.json) with its overrides, trained on "
              f"{sel['budget_samples']} action-supervised samples, evaluated on the {sel['suite']} suite, "
              f"{sel['episodes']} episodes per task, development seed {ev['development_seed']} (never the "
              f"evaluation seed {ev['seed']}); 95% Wilson intervals. Masked PSNR: predicted frames against the real "
-             "ones over the moving objects' pixels, beside the copy-the-current-frame baseline.", "",
-             "| variant | overrides | success (95% CI) | masked PSNR dB, h = 4 / 8 / 12 (persistence) | training wall time | parameters |",
-             "|---|---|---|---|---|---|"]
+             "ones over the moving objects' pixels, beside the copy-the-current-frame baseline. Validation: the "
+             "last logged loss parts on held-out demonstrations (EMA weights).", "",
+             "| variant | overrides | success (95% CI) | masked PSNR dB, h = 4 / 8 / 12 (persistence) | val action MSE "
+             "| val image MSE | training wall time |",
+             "|---|---|---|---|---|---|---|"]
     for v in variants:
-        spec = "pad=" + run_dir("select_" + v)
-        p = results["aggregated"]["policies"][spec]
-        o = p["overall"]
-        masked = [m for m in p.get("metrics", {}).get("masked_psnr", []) if m.get("kind") == "future"]
-        psnr = " / ".join(f"{m['psnr']:.2f}" for m in masked) or "–"
-        persistence = " / ".join(f"{m['persistence_psnr']:.2f}" for m in masked)
-        with open(os.path.join(ROOT, run_dir("select_" + v), "config.json")) as f:
-            training = json.load(f)["training"]
-        lines.append(f"| {v} | `{json.dumps(sel['variants'][v])}` | {100 * o['success_rate']:.1f}% "
-                     f"[{100 * o['ci95'][0]:.1f}, {100 * o['ci95'][1]:.1f}] | {psnr}"
-                     f"{f' ({persistence})' if persistence else ''} | {training['wall_s'] / 60:.1f} min "
-                     f"({training['threads']} threads) | {training['parameters']} |")
+        out = run_dir("select_" + v)
+        p = policies["pad=" + out]
+        training, val = training_facts(out), last_validation(out)
+        lines.append(f"| {v} | `{json.dumps(sel['variants'][v])}` | {ci(p['overall'])} | {masked_psnr_cell(p)} | "
+                     f"{float(val.get('val_action_mse', 'nan')):.4f} | {float(val.get('val_image_mse', 'nan')):.4f} | "
+                     f"{training['wall_s'] / 60:.1f} min ({training['threads']} threads) |")
     os.makedirs(os.path.join(ROOT, "results"), exist_ok=True)
     with open(os.path.join(ROOT, "results", "pad_selection.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
-
-
-def pick(protocol, names, default):
-    for n in names:
-        if n not in protocol["runs"]:
-            sys.exit(f"protocol.py: unknown run '{n}'; runs: {', '.join(protocol['runs'])}")
-    return names or default
 
 
 def main(argv):
