@@ -219,6 +219,13 @@ def select_eval(protocol):
     print("\n".join(lines))
 
 
+def pick(protocol, names, default):
+    for n in names:
+        if n not in protocol["runs"]:
+            sys.exit(f"protocol.py: unknown run '{n}'; runs: {', '.join(protocol['runs'])}")
+    return names or default
+
+
 def main(argv):
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
