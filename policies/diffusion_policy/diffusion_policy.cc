@@ -1,6 +1,5 @@
 // Diffusion Policy as a padbench policy family (spec `diffusion_policy=<checkpoint dir>`).
 #include <chrono>
-#include <deque>
 
 #include <fmt/format.h>
 
@@ -16,7 +15,9 @@ namespace {
 
 class DiffusionPolicy final : public Policy {
  public:
-  DiffusionPolicy(dp::Model model) : model_(std::move(model)) { model_->eval(); }
+  explicit DiffusionPolicy(dp::Model model) : model_(std::move(model)), window_(model_->config().obs_horizon) {
+    model_->eval();
+  }
 
   std::string_view Name() const override { return dp::kName; }
   PolicyInputs Inputs() const override {
@@ -28,29 +29,18 @@ class DiffusionPolicy final : public Policy {
   void Reset(const EpisodeInfo& episode) override {
     instruction_ = episode.instruction;
     generator_ = at::detail::createCPUGenerator(Mix64(episode.seed ^ HashName(dp::kName)));
-    history_.clear();
+    window_.Clear();
   }
-  void Observe(const Observation& obs) override {
-    history_.push_back(obs);
-    while (int(history_.size()) > model_->config().obs_horizon) history_.pop_front();
-  }
+  void Observe(const Observation& obs) override { window_.Push(obs); }
   void SetDenoiseCallback(DenoiseCallback callback) override { callback_ = std::move(callback); }
 
   PolicyOutput Act(const Observation& obs) override {
-    if (history_.empty() || history_.back().step != obs.step) Observe(obs);
+    window_.Ensure(obs);
     const auto start = std::chrono::steady_clock::now();
     const dp::Config& c = model_->config();
     torch::NoGradGuard no_grad;
-    // The window of To observations, padded with the first one at the start of an episode.
-    std::vector<torch::Tensor> images, proprio;
-    for (int k = 0; k < c.obs_horizon; ++k) {
-      const int idx = std::max(0, int(history_.size()) - c.obs_horizon + k);
-      const Observation& o = history_[idx];
-      images.push_back(nn::ImageTensor(o, c.camera, c.image_size, dp::kName));
-      proprio.push_back(nn::ProprioTensor(o));
-    }
-    auto cond = model_->Condition(torch::stack(images).unsqueeze(0), torch::stack(proprio).unsqueeze(0),
-                                  {instruction_}, nullptr);
+    const auto window = window_.ToTensors(c.camera, c.image_size, dp::kName);
+    auto cond = model_->Condition(window.images, window.proprio, {instruction_}, nullptr);
     std::function<void(int, const torch::Tensor&)> on_step;
     if (callback_) {
       on_step = [&](int step, const torch::Tensor& x0) {
@@ -74,7 +64,7 @@ class DiffusionPolicy final : public Policy {
   dp::Model model_;
   std::string instruction_;
   at::Generator generator_ = at::detail::createCPUGenerator(0);
-  std::deque<Observation> history_;
+  nn::ObservationWindow window_;
   DenoiseCallback callback_;
 };
 

@@ -1,5 +1,7 @@
 #include "policies/nn/io.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "sim/error.h"
@@ -27,6 +29,27 @@ std::vector<Action> ToActions(const torch::Tensor& chunk, int from, int count) {
   for (int i = 0; i < count; ++i)
     for (int k = 0; k < kActionDim; ++k) out[i][k] = rows[from + i][k];
   return out;
+}
+
+void ObservationWindow::Push(const Observation& obs) {
+  history_.push_back(obs);
+  while (int(history_.size()) > horizon_) history_.pop_front();
+}
+
+void ObservationWindow::Ensure(const Observation& obs) {
+  if (history_.empty() || history_.back().step != obs.step) Push(obs);
+}
+
+ObservationWindow::Tensors ObservationWindow::ToTensors(const std::string& camera, int size,
+                                                        std::string_view policy) const {
+  if (history_.empty()) throw Error(fmt::format("{}: no observation yet", policy));
+  std::vector<torch::Tensor> images, proprio;
+  for (int k = 0; k < horizon_; ++k) {
+    const Observation& o = history_[std::max(0, int(history_.size()) - horizon_ + k)];
+    images.push_back(ImageTensor(o, camera, size, policy));
+    proprio.push_back(ProprioTensor(o));
+  }
+  return {torch::stack(images).unsqueeze(0), torch::stack(proprio).unsqueeze(0)};
 }
 
 }  // namespace padbench::nn

@@ -2,6 +2,7 @@
 // learned policies. Internal to policies/ (pulls in torch).
 #pragma once
 
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,5 +20,26 @@ torch::Tensor ImageTensor(const Observation& obs, const std::string& camera, int
 torch::Tensor ProprioTensor(const Observation& obs);
 // Rows [from, from + count) of an action chunk [T,4], clamped to the action range [-1, 1].
 std::vector<Action> ToActions(const torch::Tensor& chunk, int from, int count);
+
+// The last `horizon` observations of an episode: a model's input window.
+class ObservationWindow {
+ public:
+  explicit ObservationWindow(int horizon) : horizon_(horizon) {}
+
+  void Clear() { history_.clear(); }
+  void Push(const Observation& obs);
+  // Pushes `obs` unless it is already the newest (Act after Observe of the same step).
+  void Ensure(const Observation& obs);
+  // The window as images uint8 [1,To,3,H,W] (ImageTensor of `camera`) and proprio float [1,To,4],
+  // padded with the first observation at the start of an episode.
+  struct Tensors {
+    torch::Tensor images, proprio;
+  };
+  Tensors ToTensors(const std::string& camera, int size, std::string_view policy) const;
+
+ private:
+  int horizon_;
+  std::deque<Observation> history_;
+};
 
 }  // namespace padbench::nn

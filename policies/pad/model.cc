@@ -242,17 +242,14 @@ Prediction ModelImpl::Denoise(const torch::Tensor& observed, const torch::Tensor
 
 train::LossTerms ModelImpl::LossTerms(const train::Batch& batch, torch::Generator& generator) {
   const int64_t b = batch.size(), k = config_.future_frames;
-  // Observed frames: encoded now when augmenting (random shift before the frozen encoder), else cached.
-  torch::Tensor observed;
-  if (is_training() && config_.shift_pad > 0) {
-    const auto frames = batch.images.flatten(0, 1);
-    const auto shifted = nn::RandomShift(frames.to(torch::kFloat), config_.shift_pad, generator).to(torch::kUInt8);
-    const auto z = EncodeLatents(shifted);
-    observed = z.view({b, -1, z.size(1), z.size(2), z.size(3)});
-  } else if (batch.latents.defined()) {
-    observed = batch.latents;
-  } else {
-    const auto z = EncodeLatents(batch.images.flatten(0, 1));
+  // Observed frames: the cached latents, else encoded now (always when augmenting: a random shift
+  // before the frozen encoder).
+  const bool shift = is_training() && config_.shift_pad > 0;
+  torch::Tensor observed = batch.latents;
+  if (shift || !observed.defined()) {
+    auto frames = batch.images.flatten(0, 1);
+    if (shift) frames = nn::RandomShift(frames.to(torch::kFloat), config_.shift_pad, generator).to(torch::kUInt8);
+    const auto z = EncodeLatents(frames);
     observed = z.view({b, -1, z.size(1), z.size(2), z.size(3)});
   }
   observed = Standardize(observed.flatten(0, 1)).view(observed.sizes());

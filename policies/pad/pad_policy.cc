@@ -1,7 +1,6 @@
 // PAD as a padbench policy family (spec `pad=<checkpoint dir>`).
 #include <chrono>
 #include <cstring>
-#include <deque>
 
 #include <fmt/format.h>
 
@@ -19,7 +18,9 @@ namespace {
 
 class PadPolicy final : public Policy {
  public:
-  explicit PadPolicy(pad::Model model) : model_(std::move(model)) { model_->eval(); }
+  explicit PadPolicy(pad::Model model) : model_(std::move(model)), window_(model_->config().obs_horizon) {
+    model_->eval();
+  }
 
   std::string_view Name() const override { return pad::kName; }
   PolicyInputs Inputs() const override {
@@ -31,29 +32,18 @@ class PadPolicy final : public Policy {
   void Reset(const EpisodeInfo& episode) override {
     instruction_ = episode.instruction;
     generator_ = at::detail::createCPUGenerator(Mix64(episode.seed ^ HashName(pad::kName)));
-    history_.clear();
+    window_.Clear();
   }
-  void Observe(const Observation& obs) override {
-    history_.push_back(obs);
-    while (int(history_.size()) > model_->config().obs_horizon) history_.pop_front();
-  }
+  void Observe(const Observation& obs) override { window_.Push(obs); }
   void SetDenoiseCallback(DenoiseCallback callback) override { callback_ = std::move(callback); }
 
   PolicyOutput Act(const Observation& obs) override {
-    if (history_.empty() || history_.back().step != obs.step) Observe(obs);
+    window_.Ensure(obs);
     using Clock = std::chrono::steady_clock;
     const auto start = Clock::now();
     const pad::Config& c = model_->config();
     torch::NoGradGuard no_grad;
-    // The window of To observations, padded with the first one at the start of an episode.
-    std::vector<torch::Tensor> images, states;
-    for (int k = 0; k < c.obs_horizon; ++k) {
-      const Observation& o = history_[std::max(0, int(history_.size()) - c.obs_horizon + k)];
-      images.push_back(nn::ImageTensor(o, camera(), c.autoencoder_config.image_size, pad::kName));
-      states.push_back(nn::ProprioTensor(o));
-    }
-    const auto image = torch::stack(images).unsqueeze(0);
-    const auto proprio = torch::stack(states).unsqueeze(0);
+    const auto window = window_.ToTensors(camera(), c.autoencoder_config.image_size, pad::kName);
     std::function<void(int, const pad::Sampled&)> on_step;
     if (callback_) {
       on_step = [&](int step, const pad::Sampled& x0) {
@@ -65,7 +55,7 @@ class PadPolicy final : public Policy {
         callback_(sample);
       };
     }
-    const pad::Sampled sampled = model_->Sample(image, proprio, {instruction_}, generator_, on_step);
+    const pad::Sampled sampled = model_->Sample(window.images, window.proprio, {instruction_}, generator_, on_step);
     PolicyOutput out;
     out.actions = nn::ToActions(sampled.actions[0], 0, c.action_horizon);
     out.predicted = ToFrames(sampled.frames);
@@ -93,7 +83,7 @@ class PadPolicy final : public Policy {
 
   pad::Model model_;
   std::string instruction_;
-  std::deque<Observation> history_;
+  nn::ObservationWindow window_;
   at::Generator generator_ = at::detail::createCPUGenerator(0);
   DenoiseCallback callback_;
 };
