@@ -1,6 +1,7 @@
 // Policy: observations in, action chunks (and optionally predicted frames) out.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -45,6 +46,18 @@ struct PredictedFrame {
   std::string camera;  // empty: the policy's first camera (PolicyInputs::cameras)
 };
 
+// What the rows of a policy's action chunk are.
+enum class ActionKind {
+  kDelta,     // end-effector delta xyz and gripper effort, each in [-1, 1] (Action)
+  kWaypoint,  // absolute end-effector targets xyz (world frame, m) and gripper effort: the engine
+              // turns each into a delta action in closed loop when its step comes (WaypointAction)
+};
+
+// The delta action that moves the end effector from `ee_pos` toward `waypoint`'s xyz in one
+// control step (the mocap target moves action * action_scale), clipped to [-1, 1]; the gripper
+// effort passes through, clipped too.
+Action WaypointAction(const Action& waypoint, const std::array<float, 3>& ee_pos, double action_scale);
+
 struct PolicyOutput {
   // The action chunk the policy commits to, executed in order (at least one).
   std::vector<Action> actions;
@@ -52,6 +65,8 @@ struct PolicyOutput {
   std::vector<PredictedFrame> predicted;
   // Inference timings in milliseconds by stage ("encode", "denoise", ...), optional.
   std::map<std::string, double> timings_ms;
+  // What the rows of `actions` are.
+  ActionKind kind = ActionKind::kDelta;
 };
 
 // The observations a policy needs; the engine renders exactly these.

@@ -128,9 +128,12 @@ EpisodeRecord RunEpisode(TaskEnv& env, Policy& policy, const EpisodeJob& job, bo
       pending[rec.length + f.horizon].push_back({std::move(f), std::move(origin)});
     }
 
-    for (const Action& action : out.actions) {
+    for (const Action& planned : out.actions) {
       if (rec.length >= max_steps || rec.success) break;
       t = Clock::now();
+      const Action action = out.kind == ActionKind::kWaypoint
+                                ? WaypointAction(planned, obs.ee_pos, env.env().config().action_scale)
+                                : planned;
       const StepResult step = env.Step(action);
       const bool success = env.Success();
       auto t2 = Clock::now();

@@ -22,13 +22,21 @@ torch::Tensor ProprioTensor(const Observation& obs) {
   return torch::tensor({obs.ee_pos[0], obs.ee_pos[1], obs.ee_pos[2], obs.gripper});
 }
 
-std::vector<Action> ToActions(const torch::Tensor& chunk, int from, int count) {
-  const auto c = chunk.clamp(-1.0, 1.0).contiguous();
+std::vector<Action> ToActions(const torch::Tensor& chunk, int from, int count, ActionKind kind) {
+  const auto c = (kind == ActionKind::kDelta ? chunk.clamp(-1.0, 1.0) : chunk).contiguous();
   const auto rows = c.accessor<float, 2>();
   std::vector<Action> out(count);
-  for (int i = 0; i < count; ++i)
+  for (int i = 0; i < count; ++i) {
     for (int k = 0; k < kActionDim; ++k) out[i][k] = rows[from + i][k];
+    out[i][3] = std::clamp(out[i][3], -1.0f, 1.0f);
+  }
   return out;
+}
+
+ActionKind ParseActionKind(const std::string& name, std::string_view policy) {
+  if (name == "delta") return ActionKind::kDelta;
+  if (name == "waypoints") return ActionKind::kWaypoint;
+  throw Error(fmt::format("{} config: actions must be delta or waypoints, got '{}'", policy, name));
 }
 
 void ObservationWindow::Push(const Observation& obs) {

@@ -9,6 +9,7 @@
 
 #include <torch/torch.h>
 
+#include "policies/policy.h"
 #include "sim/types.h"
 
 namespace padbench::nn {
@@ -18,8 +19,11 @@ namespace padbench::nn {
 torch::Tensor ImageTensor(const Observation& obs, const std::string& camera, int size, std::string_view policy);
 // End-effector position and gripper opening: float [4].
 torch::Tensor ProprioTensor(const Observation& obs);
-// Rows [from, from + count) of an action chunk [T,4], clamped to the action range [-1, 1].
-std::vector<Action> ToActions(const torch::Tensor& chunk, int from, int count);
+// Rows [from, from + count) of an action chunk [T,4]: delta actions clamped to the action range
+// [-1, 1]; waypoints with only the gripper effort clamped.
+std::vector<Action> ToActions(const torch::Tensor& chunk, int from, int count, ActionKind kind = ActionKind::kDelta);
+// A config's "actions" value: "delta" or "waypoints"; throws padbench::Error naming `policy`.
+ActionKind ParseActionKind(const std::string& name, std::string_view policy);
 
 // The last `horizon` observations of an episode: a model's input window.
 class ObservationWindow {

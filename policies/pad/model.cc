@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "policies/checkpoint.h"
+#include "policies/nn/io.h"
 #include "sim/error.h"
 
 namespace padbench::pad {
@@ -33,6 +34,7 @@ constexpr auto kFields = [](auto& c, auto&& field) {
   field("image_sees_actions", c.image_sees_actions);
   field("latent_norm", c.latent_norm);
   field("shift_pad", c.shift_pad);
+  field("actions", c.actions);
   field("autoencoder", c.autoencoder);
   field("latent_scale", c.latent_scale);
   field("latent_mean", c.latent_mean);
@@ -58,6 +60,7 @@ Config Config::FromJson(const nlohmann::json& j) {
                             c.schedule.train_steps, c.ddim_steps));
   }
   nn::ParseConditioning(c.conditioning);  // validates
+  nn::ParseActionKind(c.actions, kName);
   if (j.contains("autoencoder_config")) c.autoencoder_config = nn::AutoencoderConfig::FromJson(j.at("autoencoder_config"));
   if (c.pred_horizon < 1 || c.action_horizon < 1 || c.action_horizon > c.pred_horizon || c.future_frames < 0 ||
       c.frame_interval < 1) {
@@ -100,6 +103,7 @@ ModelImpl::ModelImpl(const Config& config, nn::Autoencoder autoencoder, nn::Norm
                      nn::Normalizer actions, nn::Vocabulary vocabulary)
     : config_(config),
       conditioning_(nn::ParseConditioning(config.conditioning)),
+      action_kind_(nn::ParseActionKind(config.actions, kName)),
       proprio_norm_(std::move(proprio)),
       action_norm_(std::move(actions)),
       vocabulary_(std::move(vocabulary)),
@@ -359,6 +363,7 @@ train::DataSpec ModelImpl::data_spec() const {
   spec.obs_offsets = train::Range(1 - config_.obs_horizon, 1);
   spec.obs_images = config_.shift_pad > 0;  // augmentation encodes the observed frames itself
   spec.action_offsets = train::Range(0, config_.pred_horizon);
+  spec.waypoints = action_kind_ == ActionKind::kWaypoint;
   for (int k = 1; k <= config_.future_frames; ++k) spec.future_offsets.push_back(k * config_.frame_interval);
   return spec;
 }

@@ -17,6 +17,7 @@
 #include "policies/nn/diffusion.h"
 #include "policies/nn/dit.h"
 #include "policies/nn/layers.h"
+#include "policies/policy.h"
 #include "policies/train/trainable.h"
 
 namespace padbench::pad {
@@ -47,6 +48,9 @@ struct Config {
   bool image_sees_actions = true;
   std::string latent_norm = "global";  // global: one scale | per_channel: mean and std per channel
   int64_t shift_pad = 0;        // random shift (pixels) of observed frames before encoding, in training
+  // delta: the chunk is delta actions | waypoints: absolute end-effector targets and gripper
+  // effort (the reference's), executed in closed loop (ActionKind::kWaypoint)
+  std::string actions = "delta";
   std::string autoencoder;  // folder the frozen autoencoder was loaded from (provenance)
   nn::AutoencoderConfig autoencoder_config;
   double latent_scale = 1.0;  // global: 1 / std of the training latents (fitted)
@@ -106,12 +110,14 @@ class ModelImpl : public torch::nn::Module {
   // Multiply-adds x 2 of one Denoise call for a batch of one (linear layers and attention).
   double DenoiseFlops() const;
   const Config& config() const { return config_; }
+  ActionKind action_kind() const { return action_kind_; }
   nn::Autoencoder& autoencoder() { return autoencoder_; }
   nlohmann::json Checkpoint() const;
 
  private:
   Config config_;
   nn::Conditioning conditioning_;
+  ActionKind action_kind_;
   nn::Normalizer proprio_norm_, action_norm_;
   nn::Vocabulary vocabulary_;
   nn::NoiseSchedule image_schedule_, action_schedule_;  // same betas; only actions clip x0 to [-1, 1]

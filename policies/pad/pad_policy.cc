@@ -50,14 +50,15 @@ class PadPolicy final : public Policy {
         DenoiseSample sample;
         sample.step = step;
         sample.total_steps = c.ddim_steps;
-        sample.actions = nn::ToActions(x0.actions[0], 0, c.pred_horizon);
+        sample.actions = nn::ToActions(x0.actions[0], 0, c.pred_horizon, model_->action_kind());
         sample.frames = ToFrames(x0.frames);
         callback_(sample);
       };
     }
     const pad::Sampled sampled = model_->Sample(window.images, window.proprio, {instruction_}, generator_, on_step);
     PolicyOutput out;
-    out.actions = nn::ToActions(sampled.actions[0], 0, c.action_horizon);
+    out.actions = nn::ToActions(sampled.actions[0], 0, c.action_horizon, model_->action_kind());
+    out.kind = model_->action_kind();
     out.predicted = ToFrames(sampled.frames);
     out.timings_ms["total"] = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     return out;
@@ -109,8 +110,9 @@ Family PadFamily() {
       config.latent_mean.assign(mean.data_ptr<double>(), mean.data_ptr<double>() + mean.numel());
       config.latent_std.assign(std.data_ptr<double>(), std.data_ptr<double>() + std.numel());
     }
+    const bool waypoints = nn::ParseActionKind(config.actions, pad::kName) == ActionKind::kWaypoint;
     return train::MakeModelTrainable(pad::Model(config, std::move(autoencoder), nn::Normalizer::Fit(data.AllProprio()),
-                                                nn::Normalizer::Fit(data.AllActions()),
+                                                nn::Normalizer::Fit(data.AllActions(waypoints)),
                                                 train::TrainingVocabulary(data)));
   };
   trainer.from_checkpoint = [](const nlohmann::json& checkpoint) {

@@ -55,6 +55,8 @@ DemoData DemoData::Load(const std::vector<std::string>& paths, const std::vector
       e.proprio = torch::cat({ee, grip}, 1).clone();
       if (!ep.actions.empty()) {
         e.actions = torch::from_blob(const_cast<float*>(ep.actions.data()), {T, 4}, torch::kFloat).clone();
+        const auto next = torch::arange(1, T + 1, torch::kLong).clamp_max(T - 1);
+        e.waypoints = torch::cat({e.proprio.index_select(0, next).slice(1, 0, 3), e.actions.slice(1, 3, 4)}, 1);
       }
       for (const auto& [field, values] : {std::pair{"obs/ee_pos + obs/gripper", &e.proprio}, std::pair{"actions", &e.actions}}) {
         if (values->defined() && !torch::isfinite(*values).all().item<bool>()) {
@@ -143,8 +145,8 @@ Batch DemoData::Sample(int batch, const DataSpec& spec, bool validation, Rng& rn
     proprio.push_back(ep.proprio.index_select(0, obs_idx));
     const bool with_actions = ep.actions.defined();
     const int64_t ta = int64_t(spec.action_offsets.size());
-    actions.push_back(with_actions ? ep.actions.index_select(0, Indices(t, spec.action_offsets, T))
-                                   : torch::zeros({ta, 4}));
+    const torch::Tensor& chunk = spec.waypoints ? ep.waypoints : ep.actions;
+    actions.push_back(with_actions ? chunk.index_select(0, Indices(t, spec.action_offsets, T)) : torch::zeros({ta, 4}));
     has.push_back(with_actions);
     b.instructions.push_back(ep.instruction);
   }
@@ -205,10 +207,10 @@ torch::Tensor DemoData::AllProprio() const {
   return torch::cat(rows);
 }
 
-torch::Tensor DemoData::AllActions() const {
+torch::Tensor DemoData::AllActions(bool waypoints) const {
   std::vector<torch::Tensor> rows;
   for (const Episode& e : train_)
-    if (e.actions.defined()) rows.push_back(e.actions);
+    if (e.actions.defined()) rows.push_back(waypoints ? e.waypoints : e.actions);
   if (rows.empty()) return torch::zeros({1, 4});
   return torch::cat(rows);
 }

@@ -25,6 +25,8 @@ struct DataSpec {
   // Future frames after every history step (GR-1: t_i + offset for each obs offset) instead of
   // after t only.
   bool future_per_obs = false;
+  // The action chunk as absolute waypoints (Episode::waypoints) instead of delta actions.
+  bool waypoints = false;
   // With cached latents, the observed frames also as images (for augmentation before encoding).
   bool obs_images = false;
   // Hindsight goal: the frame g steps after t, g drawn uniformly from [goal_min, goal_max]
@@ -71,6 +73,9 @@ struct Episode {
   std::map<std::string, torch::Tensor> images;  // per camera: uint8 [T, 3, H, W]
   torch::Tensor proprio;  // float [T, 4]
   torch::Tensor actions;  // float [T, 4], undefined for video
+  // float [T, 4]: the end-effector position after step t's action (the last step's own at the
+  // end) and that action's gripper effort, undefined for video
+  torch::Tensor waypoints;
   std::map<std::string, torch::Tensor> latents;  // per camera: float [T, C, h, w] once cached
 
   int64_t length() const { return proprio.size(0); }
@@ -91,9 +96,9 @@ class DemoData {
   // batches carry latents instead of images: models with a frozen image encoder train without
   // re-running it.
   void CacheLatents(const std::function<torch::Tensor(const torch::Tensor&)>& encode);
-  // All proprio and action rows of the training episodes, for fitting normalisers.
+  // All proprio, action or waypoint rows of the training episodes, for fitting normalisers.
   torch::Tensor AllProprio() const;
-  torch::Tensor AllActions() const;
+  torch::Tensor AllActions(bool waypoints = false) const;
   std::vector<std::string> Instructions() const;
   const std::vector<std::string>& cameras() const { return cameras_; }
   int train_episodes() const { return int(train_.size()); }

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "policies/registry.h"
@@ -298,6 +299,72 @@ TEST_CASE("engine: a goal-kind prediction is scored against the frame at its hor
   std::getline(csv, header);
   REQUIRE_THAT(header, Contains("pred_psnr_goal_h5") && Contains("pred_psnr_future_h5") &&
                            Contains("persist_psnr_goal_h5") && Contains("masked_psnr_future_h5"));
+}
+
+TEST_CASE("waypoints: the conversion to a delta action clips to the action bounds", "[engine]") {
+  const std::array<float, 3> ee{0.1f, 0.5f, 0.2f};
+  const Action near = WaypointAction({0.105f, 0.49f, 0.2f, 0.3f}, ee, 0.01);
+  REQUIRE(near[0] == Approx(0.5).margin(1e-4));
+  REQUIRE(near[1] == Approx(-1.0).margin(1e-4));
+  REQUIRE(near[2] == Approx(0.0).margin(1e-4));
+  REQUIRE(near[3] == Approx(0.3f));
+  const Action far = WaypointAction({2.f, -3.f, 0.2f, 5.f}, ee, 0.01);
+  REQUIRE((far == Action{1.f, -1.f, 0.f, 1.f}));
+  REQUIRE((WaypointAction({0.1f, 0.5f, 0.2f, -7.f}, ee, 0.01) == Action{0.f, 0.f, 0.f, -1.f}));
+}
+
+// Plans one absolute target 8 cm along x and holds it for 30 steps, then checks (throwing
+// when it fails) that the end effector got there and stays; delta actions afterwards.
+class WaypointPolicy final : public Policy {
+ public:
+  explicit WaypointPolicy(ActionKind kind) : kind_(kind) {}
+  std::string_view Name() const override { return "waypoint"; }
+  void Reset(const EpisodeInfo&) override { acts_ = 0; }
+  PolicyOutput Act(const Observation& obs) override {
+    PolicyOutput out;
+    if (acts_++ == 0) {
+      target_ = {obs.ee_pos[0] + 0.08f, obs.ee_pos[1], obs.ee_pos[2], -1.f};
+      out.actions.assign(30, target_);
+      out.kind = kind_;
+      return out;
+    }
+    const double error = std::hypot(obs.ee_pos[0] - target_[0], obs.ee_pos[1] - target_[1], obs.ee_pos[2] - target_[2]);
+    if (acts_ == 2 && error > 0.005) throw std::runtime_error(fmt::format("{:.3f} m from the waypoint", error));
+    out.actions.assign(5, {0.f, 0.f, 0.f, -1.f});
+    return out;
+  }
+
+ private:
+  ActionKind kind_;
+  int acts_ = 0;
+  Action target_{};
+};
+
+TEST_CASE("engine: waypoint chunks are tracked in closed loop within the action bounds", "[engine]") {
+  for (const ActionKind kind : {ActionKind::kWaypoint, ActionKind::kDelta}) {
+    testing::TempPath out;
+    EvalConfig c = SmallRun(out.str(), 1);
+    c.policies = {"waypoint"};
+    c.tasks = {FindTask("reach")};
+    c.episodes = 2;
+    c.make_policy = [kind](const std::string&) { return std::make_unique<WaypointPolicy>(kind); };
+    const EvalOutcome run = RunEval(c);
+    int checked = 0;
+    for (const EpisodeRecord& r : run.episodes) {
+      if (r.success) continue;  // the reach target happened to lie on the way
+      ++checked;
+      INFO(r.failure_detail);
+      if (kind == ActionKind::kWaypoint) {
+        REQUIRE(r.failure == "timeout");
+        REQUIRE(r.clipped_actions == 0);
+      } else {
+        // The same rows read as delta actions drive the hand elsewhere.
+        REQUIRE(r.failure == "policy_error");
+        REQUIRE_THAT(r.failure_detail, Contains("m from the waypoint"));
+      }
+    }
+    REQUIRE(checked > 0);
+  }
 }
 
 TEST_CASE("engine: results.json keeps the schema pinned in tests/data/results_schema.json", "[engine]") {

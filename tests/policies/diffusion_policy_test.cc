@@ -14,6 +14,7 @@
 #include "sim/dataset.h"
 #include "sim/error.h"
 #include "sim/renderer.h"
+#include "sim/rng.h"
 #include "tasks/registry.h"
 #include "tasks/task_env.h"
 #include "tests/test_util.h"
@@ -187,6 +188,49 @@ TEST_CASE("diffusion_policy: bad checkpoints are errors that name the problem", 
 
 namespace padbench {
 namespace {
+
+TEST_CASE("training data: waypoints are the end-effector position after each action and its gripper effort",
+          "[dp]") {
+  testing::TempPath dir;
+  std::filesystem::create_directories(dir.path());
+  const std::string path = dir.str() + "/line.hdf5";
+  const int T = 6;
+  {
+    auto writer = DatasetWriter::Create(path, "{}");
+    EpisodeData e;
+    e.task = "reach";
+    e.instruction = "reach the red ball";
+    e.length = T;
+    e.image_height = e.image_width = 8;
+    e.images["corner"].assign(T * 8 * 8 * 3, 100);
+    for (int t = 0; t < T; ++t) {
+      e.ee_pos.insert(e.ee_pos.end(), {0.1f * t, 0.5f, 0.2f});
+      e.gripper.push_back(0.01f);
+      e.actions.insert(e.actions.end(), {0.3f, 0.f, 0.f, t % 2 ? 1.f : -1.f});
+    }
+    e.rewards.assign(T, 0.f);
+    e.dones.assign(T, 0);
+    writer->Append(e);
+    writer->Close();
+  }
+  const auto data = train::DemoData::Load({path}, {"corner"}, 0.0, 0);
+  train::DataSpec spec;
+  spec.action_offsets = train::Range(0, 3);
+  spec.waypoints = true;
+  Rng rng(3);
+  const train::Batch b = data.Sample(32, spec, false, rng);
+  for (int i = 0; i < b.size(); ++i) {
+    const int t = int(std::lround(b.proprio[i][0][0].item<float>() / 0.1f));
+    for (int k = 0; k < 3; ++k) {
+      const int step = std::min(t + k, T - 1), next = std::min(step + 1, T - 1);
+      REQUIRE(b.actions[i][k][0].item<float>() == Approx(0.1f * next));
+      REQUIRE(b.actions[i][k][1].item<float>() == Approx(0.5f));
+      REQUIRE(b.actions[i][k][3].item<float>() == (step % 2 ? 1.f : -1.f));
+    }
+  }
+  REQUIRE(data.AllActions(true).size(0) == T);
+  REQUIRE(data.AllActions(true)[T - 1][0].item<float>() == Approx(0.1f * (T - 1)));
+}
 
 TEST_CASE("training data: a NaN or Inf in a demo is an error naming the demo and the field", "[dp]") {
   testing::TempPath dir;

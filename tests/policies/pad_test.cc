@@ -152,7 +152,7 @@ TEST_CASE("pad: the loss reports its image and action parts", "[pad]") {
           Approx(terms.parts[0].second.item<double>() + terms.parts[1].second.item<double>()));
 }
 
-TEST_CASE("pad: per-channel standardisation inverts exactly and a bad one is refused", "[pad]") {
+TEST_CASE("pad: per-channel standardisation inverts exactly, and bad option values are refused", "[pad]") {
   auto model = TinyModel({{"latent_norm", "per_channel"}, {"latent_mean", {0.5, -1, 0, 2}}, {"latent_std", {2, 1, 0.5, 4}}});
   const auto z = torch::randn({3, 4, 4, 4});
   const auto s = model->Standardize(z);
@@ -166,6 +166,7 @@ TEST_CASE("pad: per-channel standardisation inverts exactly and a bad one is ref
   bad["latent_std"] = {1.0, 1.0};
   REQUIRE_THROWS_WITH(pad::Config::FromJson(bad), Contains("need 4 values"));
   REQUIRE_THROWS_WITH(pad::Config::FromJson({{"latent_norm", "batch"}}), Contains("global or per_channel"));
+  REQUIRE_THROWS_WITH(pad::Config::FromJson({{"actions", "poses"}}), Contains("delta or waypoints") && Contains("poses"));
   REQUIRE_THROWS_WITH(pad::Config::FromJson({{"obs_horizon", 0}}), Contains("obs_horizon >= 1"));
 }
 
@@ -386,8 +387,9 @@ TEST_CASE("pad: every option trains through the loop, logs its loss parts and ac
       {{"image_sees_actions", false}},
       {{"latent_norm", "per_channel"}},
       {{"shift_pad", 2}},
+      {{"actions", "waypoints"}},
       {{"obs_horizon", 2}, {"clean_tokens", true}, {"image_sees_actions", false}, {"latent_norm", "per_channel"},
-       {"shift_pad", 2}}};
+       {"shift_pad", 2}, {"actions", "waypoints"}}};
   for (const json& option : options) {
     INFO(option.dump());
     testing::TempPath dir;
@@ -415,7 +417,9 @@ TEST_CASE("pad: every option trains through the loop, logs its loss parts and ac
       Observation next = second;
       next.step = 1;
       policy->Observe(next);
-      acts.push_back(policy->Act(next).actions);
+      const PolicyOutput out = policy->Act(next);
+      REQUIRE(out.kind == (option.value("actions", "delta") == "waypoints" ? ActionKind::kWaypoint : ActionKind::kDelta));
+      acts.push_back(out.actions);
     }
     REQUIRE(acts[0].size() == 4);
     REQUIRE((acts[0] == acts[1]));
