@@ -6,12 +6,15 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/app/commands.h"
+#include "eval/bench/reconstruction.h"
 #include "eval/report/plots.h"
 #include "eval/metrics/image_quality.h"
+#include "policies/threads.h"
 #include "policies/train/trainer.h"
 #include "sim/image_io.h"
 #include "sim/error.h"
 #include "sim/json_file.h"
+#include "tasks/registry.h"
 
 namespace padbench::cli {
 namespace {
@@ -52,6 +55,19 @@ void PlotTrainLog(const std::string& csv, const std::string& png, const std::str
   PlotLines(parts_png, "Loss parts (val_: validation, EMA weights)", "step", "MSE (log scale)", parts, /*log_y=*/true);
 }
 
+nlohmann::json ToJson(const ReconstructionQuality& q, const ReconstructionConfig& c) {
+  return {{"frames", q.frames},  {"psnr_db", q.psnr_db},         {"masked_psnr_db", q.masked_psnr_db},
+          {"masked_frames", q.masked_frames}, {"ssim", q.ssim}, {"ms_per_frame", q.ms_per_frame},
+          {"episodes_per_task", c.episodes}, {"tasks", c.tasks.size()}, {"seed", c.seed}, {"every", c.every}};
+}
+
+void PrintReconstruction(const ReconstructionQuality& q, const ReconstructionConfig& c) {
+  fmt::print("rendered expert episodes ({} tasks x {}, seed {}, {} frames): PSNR {:.2f} dB, object-masked PSNR "
+             "{:.2f} dB ({} frames with objects), SSIM {:.4f}, encode + decode {:.2f} ms per frame (torch threads: {})\n",
+             c.tasks.size(), c.episodes, c.seed, q.frames, q.psnr_db, q.masked_psnr_db, q.masked_frames, q.ssim,
+             q.ms_per_frame, TorchThreads());
+}
+
 // The autoencoder's reconstruction quality on held-out frames (the ceiling for any predicted
 // frame): printed, and written to OUT/reconstruction.json and OUT/reconstruction.png.
 void ReportReconstruction(const train::TrainConfig& config) {
@@ -62,14 +78,19 @@ void ReportReconstruction(const train::TrainConfig& config) {
     psnr += Psnr(r.real[i], r.reconstructed[i]) / r.real.size();
     ssim += Ssim(r.real[i], r.reconstructed[i]) / r.real.size();
   }
-  std::ofstream(config.out + "/reconstruction.json")
-      << nlohmann::json{{"frames", r.real.size()}, {"psnr_db", psnr}, {"ssim", ssim}}.dump(2) << "\n";
+  ReconstructionConfig rendered;
+  rendered.autoencoder = config.out;
+  rendered.tasks = SuiteTasks("default");
+  const ReconstructionQuality q = MeasureReconstruction(rendered);
+  WriteJsonFile(config.out + "/reconstruction.json",
+                {{"frames", r.real.size()}, {"psnr_db", psnr}, {"ssim", ssim}, {"rendered", ToJson(q, rendered)}});
   // Eight frames: real above, reconstructed below.
   std::vector<Image> tiles(r.real.begin(), r.real.begin() + 8);
   tiles.insert(tiles.end(), r.reconstructed.begin(), r.reconstructed.begin() + 8);
   WritePng(config.out + "/reconstruction.png", Tile(tiles, 8));
   fmt::print("held-out reconstruction ({} frames): PSNR {:.2f} dB, SSIM {:.4f} -> {}/reconstruction.png\n",
              r.real.size(), psnr, ssim, config.out);
+  PrintReconstruction(q, rendered);
 }
 
 }  // namespace
@@ -118,6 +139,35 @@ void AddTrainCommands(CLI::App& app) {
                o->config.policy, s.parameters, s.steps, s.robot_samples, s.video_samples, s.seconds, s.train_loss,
                s.val_loss, out);
     if (o->config.policy == "autoencoder") ReportReconstruction(o->config);
+  });
+
+  auto r = std::make_shared<ReconstructionConfig>();
+  auto suite = std::make_shared<std::string>("default");
+  auto json_out = std::make_shared<std::string>();
+  auto* rec = app.add_subcommand("reconstruct",
+                                 "An autoencoder's reconstruction quality on rendered scripted-expert episodes: "
+                                 "PSNR over the frame and over the movable objects (the ceiling of any frame "
+                                 "predicted through its decoder)");
+  rec->add_option("--autoencoder", r->autoencoder, "Autoencoder checkpoint folder")->required();
+  rec->add_option("--suite", *suite, "Suite: default, all, easy, medium, hard")->capture_default_str();
+  rec->add_option("--episodes", r->episodes, "Episodes per task")->check(CLI::Range(1, 1000))->capture_default_str();
+  rec->add_option("--seed", r->seed, "Episode seed (keep it off the evaluation seeds)")
+      ->check(SeedValidator())
+      ->capture_default_str();
+  rec->add_option("--every", r->every, "Score one frame of every N control steps")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  rec->add_option("--out", *json_out, "Also write the figures to this JSON file");
+  auto threads = std::make_shared<int>(1);
+  rec->add_option("--threads", *threads, "Torch threads (the ms per frame are measured with them)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  rec->callback([r, suite, json_out, threads] {
+    SetTorchThreads(*threads);
+    r->tasks = SuiteTasks(*suite);
+    const ReconstructionQuality q = MeasureReconstruction(*r);
+    PrintReconstruction(q, *r);
+    if (!json_out->empty()) WriteJsonFile(*json_out, ToJson(q, *r));
   });
 }
 

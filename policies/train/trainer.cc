@@ -319,6 +319,28 @@ TrainSummary Train(const TrainConfig& requested) {
   return summary;
 }
 
+namespace {
+
+// uint8 [N,H,W,3] -> N images.
+void AppendImages(const torch::Tensor& hwc, std::vector<Image>& out) {
+  for (int64_t i = 0; i < hwc.size(0); ++i) {
+    Image img(int(hwc.size(1)), int(hwc.size(2)));
+    std::memcpy(img.data(), hwc[i].contiguous().data_ptr<uint8_t>(), img.pixels.size());
+    out.push_back(std::move(img));
+  }
+}
+
+// Encodes and decodes uint8 [N,3,H,W] frames.
+Reconstructions ReconstructTensor(nn::Autoencoder& model, const torch::Tensor& real) {
+  torch::NoGradGuard no_grad;
+  Reconstructions out;
+  AppendImages(real.permute({0, 2, 3, 1}), out.real);
+  AppendImages(nn::ToUint8Hwc(model->Decode(model->Encode(real))), out.reconstructed);
+  return out;
+}
+
+}  // namespace
+
 Reconstructions ReconstructHeldOut(const std::string& dir, const std::vector<std::string>& data, uint64_t seed,
                                    double val_fraction, int frames) {
   nn::Autoencoder model = nn::LoadAutoencoder(dir);
@@ -326,18 +348,33 @@ Reconstructions ReconstructHeldOut(const std::string& dir, const std::vector<std
   const DemoData held_out = DemoData::Load(data, spec.cameras, val_fraction, seed);
   if (held_out.val_episodes() == 0) throw Error("reconstruction: the data has no held-out episodes");
   Rng rng(Mix64(seed ^ 0x2EC0));
-  const auto real = held_out.Sample(frames, spec, true, rng).images.select(1, -1);
-  torch::NoGradGuard no_grad;
-  const auto recon = nn::ToUint8Hwc(model->Decode(model->Encode(real)));
-  const auto real_hwc = real.permute({0, 2, 3, 1}).contiguous();
+  return ReconstructTensor(model, held_out.Sample(frames, spec, true, rng).images.select(1, -1));
+}
+
+Reconstructions Reconstruct(const std::string& dir, const std::vector<Image>& frames, double* seconds) {
+  nn::Autoencoder model = nn::LoadAutoencoder(dir);
+  const int size = int(model->config().image_size);
   Reconstructions out;
-  for (int i = 0; i < frames; ++i) {
-    for (auto [tensor, list] : {std::pair{&real_hwc, &out.real}, std::pair{&recon, &out.reconstructed}}) {
-      Image img(int(tensor->size(1)), int(tensor->size(2)));
-      std::memcpy(img.data(), (*tensor)[i].data_ptr<uint8_t>(), img.pixels.size());
-      list->push_back(std::move(img));
+  double total = 0;
+  constexpr size_t kBatch = 64;
+  for (size_t first = 0; first < frames.size(); first += kBatch) {
+    std::vector<torch::Tensor> batch;
+    for (size_t i = first; i < std::min(frames.size(), first + kBatch); ++i) {
+      const Image& f = frames[i];
+      if (f.height != size || f.width != size || f.channels != 3) {
+        throw Error(fmt::format("reconstruction: the autoencoder takes {}x{} RGB frames, got {}x{}x{}", size, size,
+                                f.height, f.width, f.channels));
+      }
+      batch.push_back(torch::from_blob(const_cast<uint8_t*>(f.data()), {size, size, 3}, torch::kUInt8).permute({2, 0, 1}));
+    }
+    const auto start = std::chrono::steady_clock::now();
+    Reconstructions part = ReconstructTensor(model, torch::stack(batch));
+    total += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    for (auto [from, to] : {std::pair{&part.real, &out.real}, std::pair{&part.reconstructed, &out.reconstructed}}) {
+      to->insert(to->end(), std::make_move_iterator(from->begin()), std::make_move_iterator(from->end()));
     }
   }
+  if (seconds) *seconds = total;
   return out;
 }
 

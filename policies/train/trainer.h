@@ -68,5 +68,8 @@ struct Reconstructions {
 };
 Reconstructions ReconstructHeldOut(const std::string& dir, const std::vector<std::string>& data, uint64_t seed,
                                    double val_fraction, int frames);
+// `frames` (the autoencoder's camera and size) and their reconstructions by the autoencoder
+// checkpoint in `dir`, in batches of 64; `seconds` (optional) receives the encode + decode time.
+Reconstructions Reconstruct(const std::string& dir, const std::vector<Image>& frames, double* seconds = nullptr);
 
 }  // namespace padbench::train
