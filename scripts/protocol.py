@@ -18,6 +18,7 @@
 Every command prints what it runs. PADBENCH selects the binary (default build/padbench).
 """
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -113,27 +114,68 @@ def select_train(protocol, names):
         run(cmd)
 
 
-PAPER = {  # Meta-World MT50 success rates reported by the PAD paper (Guo et al. 2024)
-    "pad_full": "72.5%", "pad_no_image": "43.6%", "pad_no_cotrain": "59.2%",
-}
-
-
 def ci(entry):
     lo, hi = entry["ci95"]
     return f"{100 * entry['success_rate']:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]"
 
 
 def evaluate_pads(dirs, suite, episodes, seed, out):
-    """Evaluates the PAD checkpoints in `dirs` afresh into `out`; returns aggregated.policies."""
-    cmd = [padbench(), "eval", "--suite", suite, "--episodes", str(episodes), "--seed", str(seed),
-           "--workers", str(os.cpu_count() or 1), "--out", out]
+    """Evaluates each PAD checkpoint in `dirs` into out/<run>/, kept while the checkpoint and the slice
+    are unchanged (adding a run evaluates only it); returns {spec: (aggregated policy, episode records)}."""
+    policies = {}
     for d in dirs:
-        cmd += ["--policy", "pad=" + d]
-    if os.path.exists(os.path.join(ROOT, out)):
-        shutil.rmtree(os.path.join(ROOT, out))  # the set of runs may have changed since the last time
-    run(cmd)
-    with open(os.path.join(ROOT, out, "results.json")) as f:
-        return json.load(f)["aggregated"]["policies"]
+        dest = os.path.join(out, os.path.basename(d))
+        key = {"checkpoint": d, "model_mtime": os.path.getmtime(os.path.join(ROOT, d, "model.pt")),
+               "suite": suite, "episodes": episodes, "seed": seed}
+        stamp = os.path.join(ROOT, dest, "protocol_key.json")
+        if os.path.exists(stamp) and os.path.exists(os.path.join(ROOT, dest, "results.json")):
+            with open(stamp) as f:
+                fresh = json.load(f) == key
+        else:
+            fresh = False
+        if fresh:
+            print(f"{dest}: evaluated already (same checkpoint and slice)")
+        else:
+            if os.path.exists(os.path.join(ROOT, dest)):
+                shutil.rmtree(os.path.join(ROOT, dest))
+            run([padbench(), "eval", "--suite", suite, "--episodes", str(episodes), "--seed", str(seed),
+                 "--workers", str(os.cpu_count() or 1), "--out", dest, "--policy", "pad=" + d])
+            with open(stamp, "w") as f:
+                json.dump(key, f)
+        with open(os.path.join(ROOT, dest, "results.json")) as f:
+            aggregated = json.load(f)["aggregated"]["policies"]["pad=" + d]
+        with open(os.path.join(ROOT, dest, "episodes.jsonl")) as f:
+            records = [json.loads(line) for line in f if line.strip()]
+        policies["pad=" + d] = (aggregated, records)
+    return policies
+
+
+def paired_difference(a, b):
+    """Success of a minus b in points over the episodes both ran (paired by task and index), with a
+    95% Wald interval for paired proportions."""
+    outcome = {(r["task"], r["index"]): bool(r["success"]) for r in b}
+    pairs = [(bool(r["success"]), outcome[(r["task"], r["index"])]) for r in a if (r["task"], r["index"]) in outcome]
+    n = len(pairs)
+    only_a = sum(1 for x, y in pairs if x and not y)
+    only_b = sum(1 for x, y in pairs if y and not x)
+    d = (only_a - only_b) / n
+    se = math.sqrt(max(0.0, (only_a + only_b) / n - d * d) / n)
+    return 100 * d, 100 * (d - 1.96 * se), 100 * (d + 1.96 * se), n
+
+
+def verdict(claim, a, b, paper_points=None):
+    """One plain sentence: does `a` beat `b` here (paired episodes), beside the paper's difference."""
+    d, lo, hi, n = paired_difference(a, b)
+    figures = f"{d:+.1f} points, 95% CI [{lo:+.1f}, {hi:+.1f}], {n} paired episodes"
+    paper = f"; the paper's difference is {paper_points:+.1f}" if paper_points is not None else ""
+    if lo > 0:
+        return f"- {claim}: **holds here** ({figures}{paper})."
+    if hi < 0:
+        return f"- {claim}: **does not hold here**: the ablation does better ({figures}{paper})."
+    if paper_points is not None and hi < paper_points:
+        return (f"- {claim}: **does not hold here at the paper's size** ({figures}{paper}, outside the interval); "
+                "a smaller effect cannot be excluded.")
+    return f"- {claim}: **cannot be told at this budget** ({figures}{paper})."
 
 
 def masked_psnr_cell(policy):
@@ -161,6 +203,11 @@ def last_validation(out):
     return {}
 
 
+PAPER = {  # Meta-World MT50 success rates (%) reported by the PAD paper (Guo et al. 2024)
+    "pad_full": 72.5, "pad_no_image": 43.6, "pad_no_cotrain": 59.2,
+}
+
+
 def ablations(protocol):
     runs = protocol["runs"]
     ev = protocol["evaluation"]
@@ -170,18 +217,34 @@ def ablations(protocol):
     policies = evaluate_pads([run_dir(n) for n in names], ev["suite"], ev["episodes"], ev["seed"], "out/ablations")
     lines = ["# PAD ablations", "",
              f"`scripts/protocol.py ablations`: PAD (`pad_full`) and its ablations, each trained under the protocol "
-             f"(policies/train/protocol.json: same robot data, two threads; the budget in the table), evaluated on the "
-             f"{ev['suite']} suite, {ev['episodes']} episodes per task, seed {ev['seed']}; 95% Wilson intervals. "
-             "The paper column is Meta-World MT50 (Guo et al. 2024): another suite and a far larger budget.", "",
-             "| run | what | robot samples | easy | medium | hard | overall (95% CI) | masked PSNR dB, h = 4 / 8 / 12 "
-             "(persistence) | paper, MT50 |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             f"(policies/train/protocol.json: two threads, the data and action-supervised budget in the table; "
+             f"`pad_half_*` at half the budget), evaluated on the {ev['suite']} suite, {ev['episodes']} episodes per "
+             f"task, seed {ev['seed']}; 95% Wilson intervals. The paper column is Meta-World MT50 (Guo et al. 2024): "
+             "another suite and a far larger budget.", "",
+             "| run | what | data | robot samples | easy | medium | hard | overall (95% CI) | masked PSNR dB, "
+             "h = 4 / 8 / 12 (persistence) | val action MSE | paper, MT50 |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for n in names:
-        p = policies["pad=" + run_dir(n)]
+        p = policies["pad=" + run_dir(n)][0]
         g = p["groups"]
-        lines.append(f"| {n} | {runs[n].get('note', '')} | {training_facts(run_dir(n))['robot_samples']} | "
-                     f"{ci(g['easy'])} | {ci(g['medium'])} | {ci(g['hard'])} | **{ci(p['overall'])}** | "
-                     f"{masked_psnr_cell(p)} | {PAPER.get(n, '–')} |")
+        val = last_validation(run_dir(n))
+        paper = f"{PAPER[n]}%" if n in PAPER else "–"
+        lines.append(f"| {n} | {runs[n].get('note', '')} | {'+'.join(runs[n]['data'] + runs[n].get('video', []))} | "
+                     f"{training_facts(run_dir(n))['robot_samples']} | {ci(g['easy'])} | {ci(g['medium'])} | "
+                     f"{ci(g['hard'])} | **{ci(p['overall'])}** | {masked_psnr_cell(p)} | "
+                     f"{float(val.get('val_action_mse', 'nan')):.4f} | {paper} |")
+    records = {n: policies["pad=" + run_dir(n)][1] for n in names}
+    claims = [("Predicting future images helps the policy (pad_full vs pad_no_image)", "pad_full", "pad_no_image"),
+              ("Co-training on action-free video helps (pad_full vs pad_no_cotrain)", "pad_full", "pad_no_cotrain"),
+              ("Co-training helps where robot data is scarce: 10 demonstrations per task (pad_10demo_video vs "
+               "pad_10demo)", "pad_10demo_video", "pad_10demo")]
+    lines += ["", "Claims (paired by episode: the same seeds for every run):", ""]
+    for claim, a, b in claims:
+        if a in records and b in records:
+            paper = PAPER[a] - PAPER[b] if a in PAPER and b in PAPER else None
+            lines.append(verdict(claim, records[a], records[b], paper))
+        else:
+            lines.append(f"- {claim}: not trained yet.")
     with open(os.path.join(ROOT, "results", "pad_ablations.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -208,7 +271,7 @@ def select_eval(protocol):
              "|---|---|---|---|---|---|---|"]
     for v in variants:
         out = run_dir("select_" + v)
-        p = policies["pad=" + out]
+        p = policies["pad=" + out][0]
         training, val = training_facts(out), last_validation(out)
         lines.append(f"| {v} | `{json.dumps(sel['variants'][v])}` | {ci(p['overall'])} | {masked_psnr_cell(p)} | "
                      f"{float(val.get('val_action_mse', 'nan')):.4f} | {float(val.get('val_image_mse', 'nan')):.4f} | "
