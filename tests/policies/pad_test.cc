@@ -292,17 +292,19 @@ train::TrainConfig TinyTrain(const std::string& policy, const std::string& out, 
   return c;
 }
 
-// A tiny autoencoder trained for 2 steps, once per process.
-const std::string& TinyAutoencoderDir() {
-  static testing::TempPath dir;
-  static const bool trained = [] {
-    auto ae = TinyTrain("autoencoder", dir.str(), 2);
+// A tiny autoencoder trained for 2 steps, once per process: 4x4 latents, or with `fine` one
+// stride-2 stage fewer, 8x8 latents (the 16x16-latent option at this image size).
+const std::string& TinyAutoencoderDir(bool fine = false) {
+  static testing::TempPath dirs[2];
+  static std::string paths[2];
+  std::string& path = paths[fine];
+  if (path.empty()) {
+    auto ae = TinyTrain("autoencoder", dirs[fine].str(), 2);
     ae.overrides = kTinyAutoencoder;
+    if (fine) ae.overrides["channels"] = {8, 16};
     train::Train(ae);
-    return true;
-  }();
-  (void)trained;
-  static const std::string path = dir.str();
+    path = dirs[fine].str();
+  }
   return path;
 }
 
@@ -388,6 +390,7 @@ TEST_CASE("pad: every option trains through the loop, logs its loss parts and ac
       {{"latent_norm", "per_channel"}},
       {{"shift_pad", 2}},
       {{"actions", "waypoints"}},
+      {{"autoencoder", "fine"}},
       {{"obs_horizon", 2}, {"clean_tokens", true}, {"image_sees_actions", false}, {"latent_norm", "per_channel"},
        {"shift_pad", 2}, {"actions", "waypoints"}}};
   for (const json& option : options) {
@@ -396,13 +399,16 @@ TEST_CASE("pad: every option trains through the loop, logs its loss parts and ac
     auto config = TinyTrain("pad", dir.str(), 2);
     config.overrides = kTinyPad;
     config.overrides.update(option);
-    config.overrides["autoencoder"] = TinyAutoencoderDir();
+    const bool fine = option.value("autoencoder", "") == "fine";
+    config.overrides["autoencoder"] = TinyAutoencoderDir(fine);
     config.video = {TinyData().video};
     config.video_batch = 2;
     REQUIRE(std::isfinite(train::Train(config).train_loss));
     std::ifstream in(dir.str() + "/config.json");
     const json saved = json::parse(in).at("config");
-    for (const auto& [key, value] : option.items()) REQUIRE(saved.at(key) == value);
+    for (const auto& [key, value] : option.items())
+      if (key != "autoencoder") REQUIRE(saved.at(key) == value);
+    REQUIRE(saved.at("autoencoder_config").at("channels").size() == (fine ? 2 : 3));
     if (saved.at("latent_norm") == "per_channel") REQUIRE(saved.at("latent_std").size() == 4);
     std::ifstream log(dir.str() + "/train_log.csv");
     std::string header;
