@@ -56,14 +56,23 @@ void PlotTrainLog(const std::string& csv, const std::string& png, const std::str
 }
 
 nlohmann::json ToJson(const ReconstructionQuality& q, const ReconstructionConfig& c) {
-  return {{"frames", q.frames},  {"psnr_db", q.psnr_db},         {"masked_psnr_db", q.masked_psnr_db},
-          {"masked_frames", q.masked_frames}, {"ssim", q.ssim}, {"ms_per_frame", q.ms_per_frame},
-          {"episodes_per_task", c.episodes}, {"tasks", c.tasks.size()}, {"seed", c.seed}, {"every", c.every}};
+  return {{"frames", q.frames},
+          {"psnr_db", q.psnr_db},
+          {"masked_psnr_db", q.masked_psnr_db},
+          {"masked_frames", q.masked_frames},
+          {"ssim", q.ssim},
+          {"ms_per_frame", q.ms_per_frame},
+          {"threads", TorchThreads()},
+          {"episodes_per_task", c.episodes},
+          {"tasks", c.tasks.size()},
+          {"seed", c.seed},
+          {"every", c.every}};
 }
 
 void PrintReconstruction(const ReconstructionQuality& q, const ReconstructionConfig& c) {
   fmt::print("rendered expert episodes ({} tasks x {}, seed {}, {} frames): PSNR {:.2f} dB, object-masked PSNR "
-             "{:.2f} dB ({} frames with objects), SSIM {:.4f}, encode + decode {:.2f} ms per frame (torch threads: {})\n",
+             "{:.2f} dB ({} frames with objects), SSIM {:.4f}, encode + decode {:.2f} ms per frame "
+             "(torch threads: {})\n",
              c.tasks.size(), c.episodes, c.seed, q.frames, q.psnr_db, q.masked_psnr_db, q.masked_frames, q.ssim,
              q.ms_per_frame, TorchThreads());
 }
