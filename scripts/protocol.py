@@ -90,11 +90,7 @@ def train_command(protocol, name, out=None, samples=None, config=None, snapshots
 
 def finished(out):
     """Whether the run folder `out` holds a model trained to its last step."""
-    path = os.path.join(ROOT, out, "config.json")
-    if not os.path.exists(path):
-        return False
-    with open(path) as f:
-        training = json.load(f).get("training", {})
+    training = (read_json(os.path.join(ROOT, out, "config.json")) or {}).get("training", {})
     return training.get("steps", 0) >= training.get("total_steps", 1)
 
 
@@ -128,12 +124,7 @@ def evaluate_pads(dirs, suite, episodes, seed, out):
         key = {"checkpoint": d, "model_mtime": os.path.getmtime(os.path.join(ROOT, d, "model.pt")),
                "suite": suite, "episodes": episodes, "seed": seed}
         stamp = os.path.join(ROOT, dest, "protocol_key.json")
-        if os.path.exists(stamp) and os.path.exists(os.path.join(ROOT, dest, "results.json")):
-            with open(stamp) as f:
-                fresh = json.load(f) == key
-        else:
-            fresh = False
-        if fresh:
+        if os.path.exists(os.path.join(ROOT, dest, "results.json")) and read_json(stamp) == key:
             print(f"{dest}: evaluated already (same checkpoint and slice)")
         else:
             if os.path.exists(os.path.join(ROOT, dest)):
@@ -187,9 +178,16 @@ def masked_psnr_cell(policy):
             " / ".join(f"{m['persistence_psnr']:.2f}" for m in masked) + ")")
 
 
+def read_json(path):
+    """The JSON document at `path`, or None when there is none."""
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
 def training_facts(out):
-    with open(os.path.join(ROOT, out, "config.json")) as f:
-        return json.load(f)["training"]
+    return read_json(os.path.join(ROOT, out, "config.json"))["training"]
 
 
 def last_validation(out):

@@ -8,7 +8,6 @@
 #include "eval/app/commands.h"
 #include "eval/bench/reconstruction.h"
 #include "eval/report/plots.h"
-#include "eval/metrics/image_quality.h"
 #include "policies/threads.h"
 #include "policies/train/trainer.h"
 #include "sim/image_io.h"
@@ -82,23 +81,22 @@ void PrintReconstruction(const ReconstructionQuality& q, const ReconstructionCon
 void ReportReconstruction(const train::TrainConfig& config) {
   constexpr int kFrames = 512;
   const auto r = train::ReconstructHeldOut(config.out, config.data, config.seed, config.val_fraction, kFrames);
-  double psnr = 0, ssim = 0;
-  for (size_t i = 0; i < r.real.size(); ++i) {
-    psnr += Psnr(r.real[i], r.reconstructed[i]) / r.real.size();
-    ssim += Ssim(r.real[i], r.reconstructed[i]) / r.real.size();
-  }
+  const ReconstructionQuality held_out = ScoreReconstructions(r);
   ReconstructionConfig rendered;
   rendered.autoencoder = config.out;
   rendered.tasks = SuiteTasks("default");
   const ReconstructionQuality q = MeasureReconstruction(rendered);
   WriteJsonFile(config.out + "/reconstruction.json",
-                {{"frames", r.real.size()}, {"psnr_db", psnr}, {"ssim", ssim}, {"rendered", ToJson(q, rendered)}});
+                {{"frames", held_out.frames},
+                 {"psnr_db", held_out.psnr_db},
+                 {"ssim", held_out.ssim},
+                 {"rendered", ToJson(q, rendered)}});
   // Eight frames: real above, reconstructed below.
   std::vector<Image> tiles(r.real.begin(), r.real.begin() + 8);
   tiles.insert(tiles.end(), r.reconstructed.begin(), r.reconstructed.begin() + 8);
   WritePng(config.out + "/reconstruction.png", Tile(tiles, 8));
   fmt::print("held-out reconstruction ({} frames): PSNR {:.2f} dB, SSIM {:.4f} -> {}/reconstruction.png\n",
-             r.real.size(), psnr, ssim, config.out);
+             held_out.frames, held_out.psnr_db, held_out.ssim, config.out);
   PrintReconstruction(q, rendered);
 }
 

@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include "eval/metrics/image_quality.h"
-#include "policies/train/trainer.h"
 #include "sim/error.h"
 #include "sim/json_file.h"
 #include "sim/renderer.h"
@@ -13,6 +12,22 @@
 #include "tasks/task_env.h"
 
 namespace padbench {
+
+ReconstructionQuality ScoreReconstructions(const train::Reconstructions& r, const std::vector<Image>& masks) {
+  ReconstructionQuality q;
+  q.frames = int(r.real.size());
+  for (int i = 0; i < q.frames; ++i) {
+    q.psnr_db += Psnr(r.real[i], r.reconstructed[i]) / q.frames;
+    q.ssim += Ssim(r.real[i], r.reconstructed[i]) / q.frames;
+    if (masks.empty()) continue;
+    if (const double m = MaskedPsnr(r.real[i], r.reconstructed[i], masks[i]); std::isfinite(m)) {
+      q.masked_psnr_db += m;
+      ++q.masked_frames;
+    }
+  }
+  if (q.masked_frames) q.masked_psnr_db /= q.masked_frames;
+  return q;
+}
 
 ReconstructionQuality MeasureReconstruction(const ReconstructionConfig& config) {
   if (config.tasks.empty() || config.episodes < 1 || config.every < 1) {
@@ -38,19 +53,8 @@ ReconstructionQuality MeasureReconstruction(const ReconstructionConfig& config) 
     }
   }
   double seconds = 0;
-  const train::Reconstructions r = train::Reconstruct(config.autoencoder, frames, &seconds);
-  ReconstructionQuality q;
-  q.frames = int(frames.size());
+  ReconstructionQuality q = ScoreReconstructions(train::Reconstruct(config.autoencoder, frames, &seconds), masks);
   q.ms_per_frame = 1e3 * seconds / q.frames;
-  for (int i = 0; i < q.frames; ++i) {
-    q.psnr_db += Psnr(r.real[i], r.reconstructed[i]) / q.frames;
-    q.ssim += Ssim(r.real[i], r.reconstructed[i]) / q.frames;
-    if (const double m = MaskedPsnr(r.real[i], r.reconstructed[i], masks[i]); std::isfinite(m)) {
-      q.masked_psnr_db += m;
-      ++q.masked_frames;
-    }
-  }
-  if (q.masked_frames) q.masked_psnr_db /= q.masked_frames;
   return q;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "policies/train/trainer.h"
 #include "sim/gl_context.h"
 #include "tasks/task.h"
 
@@ -30,6 +31,10 @@ struct ReconstructionQuality {
   double ssim = 0;
   double ms_per_frame = 0;    // encode + decode, batches of 64, this process's torch threads
 };
+
+// Mean PSNR and SSIM of reconstructions against their frames, and the object-masked PSNR where
+// `masks` (one per frame) are given; no timing.
+ReconstructionQuality ScoreReconstructions(const train::Reconstructions& r, const std::vector<Image>& masks = {});
 
 // Renders the episodes of the autoencoder's camera at its image size, with their object masks,
 // and scores the reconstructions. Throws padbench::Error on a bad checkpoint or an empty config.
