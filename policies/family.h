@@ -42,6 +42,9 @@ struct Family {
   // An inference instance; empty for a component that only trains (the latent autoencoder).
   std::function<std::unique_ptr<Policy>(const std::string& path)> make;
   std::optional<FamilyTrainer> trainer;  // learned families
+  // A mode of another family that loads that family's checkpoints (the image-goal oracle): the
+  // every-family test trains one of those for it, and perf's defaults skip it.
+  std::string_view checkpoint_of;
   // Families that load a file but do not train: a fixture (relative to the source tree) that
   // the every-family test loads.
   std::string_view test_file;

@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "policies/checkpoint.h"
+#include "policies/nn/autoencoder.h"
 #include "policies/nn/layers.h"
 #include "policies/train/trainable.h"
 
@@ -35,6 +36,9 @@ namespace train {
 nn::Vocabulary TrainingVocabulary(const DemoData& data);
 // Throws padbench::Error when `data`'s images are not `image_size` square.
 void CheckImageSize(const DemoData& data, int image_size);
+// The latents [1024,C,h,w] of 1024 training frames of the autoencoder's camera, drawn with a fixed
+// seed: what latent diffusion models fit their standardisation on.
+torch::Tensor SampleLatents(nn::AutoencoderImpl& autoencoder, const DemoData& data);
 
 namespace internal {
 template <typename T, typename = void>

@@ -13,7 +13,7 @@ constexpr double kAlignTol = 0.006;       // horizontal error (m) allowed before
 constexpr double kSlipTol = 0.02;         // horizontal error (m) while pressing that means starting over
 
 
-class ButtonPressExpert final : public Expert {
+class ButtonPressExpert final : public CopyableExpert<ButtonPressExpert> {
  public:
   explicit ButtonPressExpert(const Env& env)
       : cap_(env.GeomId("button")),

@@ -17,7 +17,7 @@ constexpr double kAboveZ = 0.2;     // fingertips clear the door and the handle
 constexpr double kLookAhead = 0.2;  // rad: aim where the handle will be, so the fingers drag the bar
 constexpr double kLost = 0.035;     // hand this far (m) from the slot has lost the handle
 
-class DoorOpenExpert final : public Expert {
+class DoorOpenExpert final : public CopyableExpert<DoorOpenExpert> {
  public:
   explicit DoorOpenExpert(const Env& env) : hinge_(env.JointId("hinge")) {}
 

@@ -16,7 +16,7 @@ constexpr double kSlipTol = 0.04;       // ee off the handle's line by this much
 constexpr double kLowClearance = 0.04;  // ee this close (m) above the bar counts as low: rise before moving across
 
 
-class DrawerCloseExpert final : public Expert {
+class DrawerCloseExpert final : public CopyableExpert<DrawerCloseExpert> {
  public:
   explicit DrawerCloseExpert(const Env& env)
       : bar_(env.GeomId("drawer_handle")), bar_half_y_(env.model().geom_size[3 * bar_ + 1]) {}

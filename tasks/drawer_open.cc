@@ -15,7 +15,7 @@ constexpr double kPullLead = 0.04;      // pull target this far ahead of the slo
 constexpr double kLowClearance = 0.04;  // ee this close (m) above the bar counts as low: rise before moving across
 
 
-class DrawerOpenExpert final : public Expert {
+class DrawerOpenExpert final : public CopyableExpert<DrawerOpenExpert> {
  public:
   explicit DrawerOpenExpert(const Env& env)
       : bar_(env.GeomId("drawer_handle")),

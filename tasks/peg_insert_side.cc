@@ -31,7 +31,7 @@ Vec3 PegPoint(const Env& env, int peg, double along) {
   return {p[0] + along * r[1], p[1] + along * r[4], p[2] + along * r[7]};
 }
 
-class PegInsertSideExpert final : public Expert {
+class PegInsertSideExpert final : public CopyableExpert<PegInsertSideExpert> {
  public:
   explicit PegInsertSideExpert(const Env& env) : peg_(env.BodyId("peg")), box_(env.BodyId("box")) {}
 

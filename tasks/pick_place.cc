@@ -7,7 +7,7 @@ namespace {
 
 constexpr double kTolerance = 0.05;  // cube centre to goal (m)
 
-class PickPlaceExpert final : public Expert {
+class PickPlaceExpert final : public CopyableExpert<PickPlaceExpert> {
  public:
   explicit PickPlaceExpert(const Env& env) : cube_(env.BodyId("cube")), goal_(env.BodyId("goal")) {}
 

@@ -26,7 +26,7 @@ constexpr double kBeside = 0.03;            // plate centre less than this ahead
 
 
 
-class PlateSlideExpert final : public Expert {
+class PlateSlideExpert final : public CopyableExpert<PlateSlideExpert> {
  public:
   explicit PlateSlideExpert(const Env& env) : plate_(env.BodyId("plate")), cage_(env.BodyId("cage")) {}
 

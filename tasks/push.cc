@@ -26,7 +26,7 @@ constexpr double kSteer = 1.0;        // extra sideways aim per metre of sideway
 
 
 
-class PushExpert final : public Expert {
+class PushExpert final : public CopyableExpert<PushExpert> {
  public:
   explicit PushExpert(const Env& env) : puck_(env.BodyId("puck")), goal_(env.BodyId("goal")) {}
 

@@ -7,7 +7,7 @@ namespace {
 
 constexpr double kTolerance = 0.03;  // metres from the goal centre
 
-class ReachExpert final : public Expert {
+class ReachExpert final : public CopyableExpert<ReachExpert> {
  public:
   explicit ReachExpert(const Env& env) : goal_(env.BodyId("goal")) {}
   Action Act(const Env& env) override { return MoveTo(env, env.BodyPos(goal_), kClose); }

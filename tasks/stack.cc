@@ -15,7 +15,7 @@ constexpr double kCarryClearance = 0.025;  // red bottom above the blue top whil
 constexpr double kDropGap = 0.004;         // red bottom above the blue top when the fingers open
 constexpr double kLost = 0.04;             // hand this far from the red cube while carrying has dropped it
 
-class StackExpert final : public Expert {
+class StackExpert final : public CopyableExpert<StackExpert> {
  public:
   explicit StackExpert(const Env& env) : top_(env.BodyId("top")), base_(env.BodyId("base")) {}
 

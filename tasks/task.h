@@ -22,6 +22,18 @@ class Expert {
   virtual ~Expert() = default;
   // The noiseless action for the current state (components in [-1, 1]).
   virtual Action Act(const Env& env) = 0;
+  // A copy in the same phase: rolls the expert forward on a copy of the simulator state (the
+  // image-goal family's oracle goals) without disturbing this one.
+  virtual std::unique_ptr<Expert> Clone() const = 0;
+};
+
+// Experts derive from this to get Clone() from their copy constructor.
+template <typename Derived>
+class CopyableExpert : public Expert {
+ public:
+  std::unique_ptr<Expert> Clone() const override {
+    return std::make_unique<Derived>(static_cast<const Derived&>(*this));
+  }
 };
 
 struct TaskInfo {

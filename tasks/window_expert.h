@@ -9,7 +9,7 @@
 
 namespace padbench::tasks {
 
-class SashPushExpert final : public Expert {
+class SashPushExpert final : public CopyableExpert<SashPushExpert> {
  public:
   static constexpr double kFingerHalfX = 0.014;  // half-width (m) of the closed fingers along x
   static constexpr double kClearance = 0.02;     // gap (m) between fingers and handle while lowering beside it

@@ -16,6 +16,10 @@ namespace {
 class DiffusionPolicy final : public Policy {
  public:
   explicit DiffusionPolicy(dp::Model model) : model_(std::move(model)), window_(model_->config().obs_horizon) {
+    if (model_->config().goal_horizon > 0) {
+      throw Error("this diffusion_policy checkpoint is goal-conditioned: it acts towards goal images, as the "
+                  "low level of an image_goal checkpoint");
+    }
     model_->eval();
   }
 

@@ -25,6 +25,7 @@ constexpr auto kFields = [](auto& c, auto&& field) {
   field("camera", c.camera);
   field("image_size", c.image_size);
   field("text_encoder", c.text_encoder);
+  field("goal_horizon", c.goal_horizon);
 };
 
 }  // namespace
@@ -48,6 +49,7 @@ Config Config::FromJson(const nlohmann::json& j) {
     throw Error(fmt::format("diffusion_policy config: need To >= 1, Ta >= 1 and Tp >= To - 1 + Ta (To={}, Tp={}, Ta={})",
                             c.obs_horizon, c.pred_horizon, c.action_horizon));
   }
+  if (c.goal_horizon < 0) throw Error(fmt::format("diffusion_policy config: goal_horizon must be >= 0, got {}", c.goal_horizon));
   // The U-Net halves the horizon once per level but the last.
   const int64_t factor = int64_t(1) << (c.down_dims.size() - 1);
   if (c.down_dims.empty() || c.pred_horizon % factor != 0) {
@@ -73,7 +75,8 @@ ModelImpl::ModelImpl(const Config& config, nn::Normalizer proprio, nn::Normalize
   }
   nn::UNet1dConfig unet;
   unet.input_dim = 4;
-  unet.cond_dim = config.obs_horizon * (config.vision.out_dim + 4) + text_dim;
+  unet.cond_dim = config.obs_horizon * (config.vision.out_dim + 4) + text_dim +
+                  (config.goal_horizon > 0 ? config.vision.out_dim : 0);
   unet.down_dims = config.down_dims;
   unet_ = register_module("unet", nn::UNet1d(unet));
 }
@@ -88,17 +91,28 @@ torch::Tensor ModelImpl::Text(const std::vector<std::string>& instructions) {
 }
 
 torch::Tensor ModelImpl::Condition(const torch::Tensor& images, const torch::Tensor& proprio,
-                                   const std::vector<std::string>& instructions, torch::Generator* augment) {
+                                   const std::vector<std::string>& instructions, torch::Generator* augment,
+                                   const torch::Tensor& goal) {
   const int64_t b = images.size(0), to = images.size(1);
-  auto flat = images.reshape({b * to, images.size(2), images.size(3), images.size(4)}).to(torch::kFloat);
+  const bool with_goal = config_.goal_horizon > 0;
+  PADBENCH_CHECK(with_goal == goal.defined(), with_goal ? "a goal-conditioned model needs a goal image"
+                                                        : "this model is not goal-conditioned");
+  // The goal is encoded in the same pass as the observations (one encoder, as the reference
+  // stacks goal and observation).
+  auto flat = images.reshape({b * to, images.size(2), images.size(3), images.size(4)});
+  if (with_goal) flat = torch::cat({flat, goal});
+  flat = flat.to(torch::kFloat);
   if (augment) flat = nn::RandomShift(flat, config_.shift_pad, *augment);
-  auto features = encoder_(flat).view({b, -1});
+  auto encoded = encoder_(flat);
+  auto features = encoded.slice(0, 0, b * to).reshape({b, -1});
   auto state = proprio_norm_.Normalize(proprio).view({b, -1});
-  return torch::cat({features, state, Text(instructions)}, 1);
+  if (!with_goal) return torch::cat({features, state, Text(instructions)}, 1);
+  return torch::cat({features, state, Text(instructions), encoded.slice(0, b * to)}, 1);
 }
 
 torch::Tensor ModelImpl::Loss(const train::Batch& batch, torch::Generator& generator) {
-  auto cond = Condition(batch.images, batch.proprio, batch.instructions, &generator);
+  auto cond = Condition(batch.images, batch.proprio, batch.instructions, &generator,
+                        config_.goal_horizon > 0 ? batch.goal : torch::Tensor());
   auto x0 = action_norm_.Normalize(batch.actions);
   const int64_t b = x0.size(0);
   auto eps = torch::randn(x0.sizes(), generator, torch::kFloat);
@@ -135,6 +149,10 @@ train::DataSpec ModelImpl::data_spec() const {
   spec.cameras = {config_.camera};
   spec.obs_offsets = train::Range(1 - config_.obs_horizon, 1);
   spec.action_offsets = train::Range(1 - config_.obs_horizon, 1 - config_.obs_horizon + config_.pred_horizon);
+  if (config_.goal_horizon > 0) {
+    spec.goal_min = 0;
+    spec.goal_max = config_.goal_horizon;
+  }
   return spec;
 }
 

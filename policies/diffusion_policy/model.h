@@ -33,6 +33,10 @@ struct Config {
   std::string camera = "corner";
   int image_size = 64;
   std::string text_encoder;  // optional TorchScript text encoder (frozen); empty: learned embeddings
+  // > 0: goal-conditioned (the image-goal family's low level): the features of a goal image, by
+  // the observation encoder, join the condition; trained on hindsight goals, the frame 0 ..
+  // goal_horizon steps after the current one (DataSpec::goal_min/max).
+  int goal_horizon = 0;
 
   nlohmann::json ToJson() const;
   // Starts from the defaults; unknown keys or wrong types are errors naming the key.
@@ -43,10 +47,12 @@ class ModelImpl : public torch::nn::Module {
  public:
   ModelImpl(const Config& config, nn::Normalizer proprio, nn::Normalizer actions, nn::Vocabulary vocabulary);
 
-  // Observation features [B, cond_dim] from images uint8 [B,To,3,H,W], raw proprio [B,To,4].
+  // Observation features [B, cond_dim] from images uint8 [B,To,3,H,W], raw proprio [B,To,4] and,
+  // when goal-conditioned, goal images uint8 [B,3,H,W].
   torch::Tensor Condition(const torch::Tensor& images, const torch::Tensor& proprio,
-                          const std::vector<std::string>& instructions, torch::Generator* augment);
-  // Epsilon-prediction loss on the batch's action chunks.
+                          const std::vector<std::string>& instructions, torch::Generator* augment,
+                          const torch::Tensor& goal = {});
+  // Epsilon-prediction loss on the batch's action chunks (goal-conditioned: on batch.goal).
   torch::Tensor Loss(const train::Batch& batch, torch::Generator& generator);
   // DDIM sampling of raw actions [B,Tp,4]; `on_step(step, x0_estimate_raw)` sees each step.
   torch::Tensor Sample(const torch::Tensor& cond, torch::Generator& generator,
@@ -54,7 +60,8 @@ class ModelImpl : public torch::nn::Module {
 
   const Config& config() const { return config_; }
   nlohmann::json Checkpoint() const;
-  // A training sample: To observations up to the sample's step, Tp actions from the first of them.
+  // A training sample: To observations up to the sample's step, Tp actions from the first of
+  // them, and the hindsight goal when goal-conditioned.
   train::DataSpec data_spec() const;
 
  private:

@@ -33,6 +33,20 @@ PatchEmbedImpl::PatchEmbedImpl(int64_t channels, int64_t width, int64_t patch) {
 
 torch::Tensor PatchEmbedImpl::forward(const torch::Tensor& x) { return proj_(x).flatten(2).transpose(1, 2); }
 
+torch::nn::Linear ZeroLinear(int64_t in, int64_t out) {
+  torch::nn::Linear linear(in, out);
+  torch::NoGradGuard no_grad;
+  linear->weight.zero_();
+  linear->bias.zero_();
+  return linear;
+}
+
+torch::Tensor Unpatchify(const torch::Tensor& tokens, int64_t grid, int64_t patch, int64_t channels) {
+  return tokens.view({tokens.size(0), grid, grid, patch, patch, channels})
+      .permute({0, 5, 1, 3, 2, 4})
+      .reshape({tokens.size(0), channels, grid * patch, grid * patch});
+}
+
 TimestepEmbedImpl::TimestepEmbedImpl(int64_t width, int64_t frequencies) : frequencies_(frequencies) {
   mlp_ = register_module("mlp", torch::nn::Sequential(torch::nn::Linear(frequencies, width), torch::nn::SiLU(),
                                                        torch::nn::Linear(width, width)));
@@ -77,15 +91,11 @@ DiTBlockImpl::DiTBlockImpl(int64_t width, int64_t heads, Conditioning conditioni
                                                        torch::nn::Linear(hidden, width)));
   if (adaptive) {
     const int64_t chunks = conditioning == Conditioning::kAdaLnZero ? 6 : 4;
-    modulation_ = register_module("modulation",
-                                  torch::nn::Sequential(torch::nn::SiLU(), torch::nn::Linear(width, chunks * width)));
-    if (conditioning == Conditioning::kAdaLnZero) {
-      // adaLN-Zero: the modulation starts at zero, so every block starts as the identity.
-      auto* linear = modulation_[1]->as<torch::nn::Linear>();
-      torch::NoGradGuard no_grad;
-      linear->weight.zero_();
-      linear->bias.zero_();
-    }
+    // adaLN-Zero: the modulation starts at zero, so every block starts as the identity.
+    modulation_ = register_module(
+        "modulation", torch::nn::Sequential(torch::nn::SiLU(), conditioning == Conditioning::kAdaLnZero
+                                                                   ? ZeroLinear(width, chunks * width)
+                                                                   : torch::nn::Linear(width, chunks * width)));
   }
   if (conditioning == Conditioning::kCrossAttention) {
     norm_cross_ = register_module("norm_cross", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width}).eps(1e-6)));

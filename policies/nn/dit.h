@@ -24,6 +24,12 @@ class PatchEmbedImpl : public torch::nn::Module {
 };
 TORCH_MODULE(PatchEmbed);
 
+// A linear layer with zero weights and bias (DiT's output heads and adaLN-Zero modulation).
+torch::nn::Linear ZeroLinear(int64_t in, int64_t out);
+
+// PatchEmbed's inverse for a head's output: tokens [B, g*g, p*p*C] -> [B, C, g*p, g*p].
+torch::Tensor Unpatchify(const torch::Tensor& tokens, int64_t grid, int64_t patch, int64_t channels);
+
 // Diffusion timestep -> [B, width] (sinusoidal features through an MLP).
 class TimestepEmbedImpl : public torch::nn::Module {
  public:

@@ -205,7 +205,14 @@ void Ema::Update(const torch::nn::Module& model) {
   ++steps_;
   const double decay = std::clamp(1.0 - std::pow(1.0 + steps_, -power_), 0.0, max_decay_);
   size_t i = 0;
-  for (const auto& p : model.parameters()) shadow_[i++].mul_(decay).add_(p.detach(), 1.0 - decay);
+  for (const auto& p : model.parameters()) {
+    // Frozen parameters are copied: decay * p + (1 - decay) * p is not p in floating point.
+    if (p.requires_grad()) {
+      shadow_[i++].mul_(decay).add_(p.detach(), 1.0 - decay);
+    } else {
+      shadow_[i++].copy_(p);
+    }
+  }
   for (const auto& b : model.buffers()) shadow_[i++].copy_(b);
 }
 

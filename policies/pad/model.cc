@@ -87,18 +87,6 @@ Config Config::FromJson(const nlohmann::json& j) {
   return c;
 }
 
-namespace {
-
-torch::nn::Linear ZeroLinear(int64_t in, int64_t out) {
-  torch::nn::Linear linear(in, out);
-  torch::NoGradGuard no_grad;
-  linear->weight.zero_();
-  linear->bias.zero_();
-  return linear;
-}
-
-}  // namespace
-
 ModelImpl::ModelImpl(const Config& config, nn::Autoencoder autoencoder, nn::Normalizer proprio,
                      nn::Normalizer actions, nn::Vocabulary vocabulary)
     : config_(config),
@@ -149,14 +137,14 @@ ModelImpl::ModelImpl(const Config& config, nn::Autoencoder autoencoder, nn::Norm
     final_modulation_ = register_module(
         "final_modulation",
         torch::nn::Sequential(torch::nn::SiLU(), conditioning_ == nn::Conditioning::kAdaLnZero
-                                                     ? ZeroLinear(w, 2 * w)
+                                                     ? nn::ZeroLinear(w, 2 * w)
                                                      : torch::nn::Linear(w, 2 * w)));
   }
   // Zero-initialised heads (as DiT): the first prediction is 0, the mean of the noise.
   if (config.future_frames > 0) {
-    image_out_ = register_module("image_out", ZeroLinear(w, config.patch * config.patch * c * config.future_frames));
+    image_out_ = register_module("image_out", nn::ZeroLinear(w, config.patch * config.patch * c * config.future_frames));
   }
-  action_out_ = register_module("action_out", ZeroLinear(w, 4));
+  action_out_ = register_module("action_out", nn::ZeroLinear(w, 4));
 }
 
 torch::Tensor ModelImpl::Text(const std::vector<std::string>& instructions) {
@@ -236,10 +224,7 @@ Prediction ModelImpl::Denoise(const torch::Tensor& observed, const torch::Tensor
   if (k > 0) {
     const int64_t c = config_.autoencoder_config.latent_channels * k, p = config_.patch,
                   grid = config_.autoencoder_config.latent_size() / p;
-    out.future = image_out_(x.slice(1, 0, ni))
-                     .view({b, grid, grid, p, p, c})
-                     .permute({0, 5, 1, 3, 2, 4})
-                     .reshape({b, c, grid * p, grid * p});
+    out.future = nn::Unpatchify(image_out_(x.slice(1, 0, ni)), grid, p, c);
   }
   return out;
 }
@@ -361,7 +346,7 @@ train::DataSpec ModelImpl::data_spec() const {
   train::DataSpec spec;
   spec.cameras = {config_.autoencoder_config.camera};
   spec.obs_offsets = train::Range(1 - config_.obs_horizon, 1);
-  spec.obs_images = config_.shift_pad > 0;  // augmentation encodes the observed frames itself
+  spec.with_images = config_.shift_pad > 0;  // augmentation encodes the observed frames itself
   spec.action_offsets = train::Range(0, config_.pred_horizon);
   spec.waypoints = action_kind_ == ActionKind::kWaypoint;
   for (int k = 1; k <= config_.future_frames; ++k) spec.future_offsets.push_back(k * config_.frame_interval);

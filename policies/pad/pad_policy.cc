@@ -99,11 +99,8 @@ Family PadFamily() {
     nn::Autoencoder autoencoder = nn::LoadAutoencoder(config.autoencoder);
     config.autoencoder_config = autoencoder->config();
     train::CheckImageSize(data, config.autoencoder_config.image_size);
-    // Latent scale: 1 / std of the latents of 1024 training frames (fixed by the data seed).
-    Rng rng(0x1A7E57);
-    const train::Batch sample = data.Sample(1024, train::DataSpec::CurrentFrame(config.autoencoder_config.camera), false, rng);
-    torch::NoGradGuard no_grad;
-    const auto z = autoencoder->Encode(sample.images.select(1, -1));
+    // Latent scale: 1 / std of the latents of 1024 training frames.
+    const auto z = train::SampleLatents(*autoencoder, data);
     config.latent_scale = 1.0 / z.std().item<double>();
     if (config.latent_norm == "per_channel") {
       const auto mean = z.mean({0, 2, 3}).to(torch::kDouble), std = z.std({0, 2, 3}).to(torch::kDouble);

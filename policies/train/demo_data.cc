@@ -108,7 +108,7 @@ Batch DemoData::Sample(int batch, const DataSpec& spec, bool validation, Rng& rn
   std::vector<int64_t> cumulative;
   int64_t total = 0;
   for (const Episode& e : episodes) cumulative.push_back(total += e.length());
-  std::vector<torch::Tensor> frames, obs_images, future, goal, goal_offset, proprio, actions;
+  std::vector<torch::Tensor> frames, obs_images, future, goal, goal_images, goal_offset, proprio, actions;
   std::map<std::string, std::vector<torch::Tensor>> others;
   std::vector<int64_t> has;
   Batch b;
@@ -120,7 +120,7 @@ Batch DemoData::Sample(int batch, const DataSpec& spec, bool validation, Rng& rn
     const auto obs_idx = Indices(t, spec.obs_offsets, T);
     const torch::Tensor& source = latents_ ? ep.latents.at(camera) : ep.images.at(camera);
     frames.push_back(source.index_select(0, obs_idx));
-    if (latents_ && spec.obs_images) obs_images.push_back(ep.images.at(camera).index_select(0, obs_idx));
+    if (latents_ && spec.with_images) obs_images.push_back(ep.images.at(camera).index_select(0, obs_idx));
     for (size_t c = 1; c < spec.cameras.size(); ++c) {
       others[spec.cameras[c]].push_back(ep.images.at(spec.cameras[c]).index_select(0, obs_idx));
     }
@@ -140,6 +140,7 @@ Batch DemoData::Sample(int batch, const DataSpec& spec, bool validation, Rng& rn
       const int64_t g = std::min<int64_t>(t + spec.goal_min + int64_t(rng.Index(uint64_t(spec.goal_max - spec.goal_min + 1))),
                                           T - 1);
       goal.push_back(source[g]);
+      if (latents_ && spec.with_images) goal_images.push_back(ep.images.at(camera)[g]);
       goal_offset.push_back(torch::tensor(g - t, torch::kLong));
     }
     proprio.push_back(ep.proprio.index_select(0, obs_idx));
@@ -157,6 +158,7 @@ Batch DemoData::Sample(int batch, const DataSpec& spec, bool validation, Rng& rn
     (latents_ ? b.goal_latents : b.goal) = torch::stack(goal);
     b.goal_offset = torch::stack(goal_offset);
   }
+  if (!goal_images.empty()) b.goal = torch::stack(goal_images);
   for (auto& [name, rows] : others) b.other_cameras[name] = torch::stack(rows);
   b.proprio = torch::stack(proprio);
   b.actions = torch::stack(actions);
@@ -198,6 +200,27 @@ Batch Concat(const Batch& a, const Batch& b) {
   out.has_actions = cat(a.has_actions, b.has_actions);
   out.instructions = a.instructions;
   out.instructions.insert(out.instructions.end(), b.instructions.begin(), b.instructions.end());
+  return out;
+}
+
+Batch RobotRows(const Batch& batch) {
+  if (batch.has_actions.all().item<bool>()) return batch;
+  const auto rows = batch.has_actions.nonzero().flatten();
+  auto pick = [&](const torch::Tensor& x) { return x.defined() ? x.index_select(0, rows) : torch::Tensor(); };
+  Batch out;
+  out.images = pick(batch.images);
+  out.future = pick(batch.future);
+  out.goal = pick(batch.goal);
+  out.latents = pick(batch.latents);
+  out.future_latents = pick(batch.future_latents);
+  out.goal_latents = pick(batch.goal_latents);
+  out.goal_offset = pick(batch.goal_offset);
+  for (const auto& [name, x] : batch.other_cameras) out.other_cameras[name] = pick(x);
+  out.proprio = pick(batch.proprio);
+  out.actions = pick(batch.actions);
+  out.has_actions = pick(batch.has_actions);
+  const auto* index = rows.data_ptr<int64_t>();
+  for (int64_t i = 0; i < rows.numel(); ++i) out.instructions.push_back(batch.instructions[size_t(index[i])]);
   return out;
 }
 

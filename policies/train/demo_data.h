@@ -27,8 +27,9 @@ struct DataSpec {
   bool future_per_obs = false;
   // The action chunk as absolute waypoints (Episode::waypoints) instead of delta actions.
   bool waypoints = false;
-  // With cached latents, the observed frames also as images (for augmentation before encoding).
-  bool obs_images = false;
+  // With cached latents, the observed frames and the goal also as images (augmentation before
+  // encoding; a low level that sees pixels beside a latent model).
+  bool with_images = false;
   // Hindsight goal: the frame g steps after t, g drawn uniformly from [goal_min, goal_max]
   // (clamped at the episode's end); off when goal_max < goal_min.
   int goal_min = 0, goal_max = -1;
@@ -46,8 +47,8 @@ struct DataSpec {
 std::vector<int> Range(int first, int last);
 
 // A training batch (raw values; models normalise). With cached latents (DemoData::CacheLatents)
-// `latents`/`future_latents`/`goal_latents` replace `images`/`future`/`goal` (`images` stays
-// when the spec asks for obs_images).
+// `latents`/`future_latents`/`goal_latents` replace `images`/`future`/`goal` (`images` and
+// `goal` stay when the spec asks for with_images).
 struct Batch {
   torch::Tensor images;          // uint8 [B, To, 3, H, W] (first camera)
   torch::Tensor future;          // uint8 [B, K, 3, H, W], or [B, To, K, 3, H, W] per obs (K = 0: undefined)
@@ -67,6 +68,8 @@ struct Batch {
 
 // The rows of `a` followed by those of `b` (co-training mixes robot and video batches).
 Batch Concat(const Batch& a, const Batch& b);
+// The rows of `batch` whose has_actions is true (a model part that learns only from robot data).
+Batch RobotRows(const Batch& batch);
 
 struct Episode {
   std::string task, instruction;

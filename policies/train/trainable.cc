@@ -40,4 +40,11 @@ void CheckImageSize(const DemoData& data, int image_size) {
   }
 }
 
+torch::Tensor SampleLatents(nn::AutoencoderImpl& autoencoder, const DemoData& data) {
+  Rng rng(0x1A7E57);
+  const Batch sample = data.Sample(1024, DataSpec::CurrentFrame(autoencoder.config().camera), false, rng);
+  torch::NoGradGuard no_grad;
+  return autoencoder.Encode(sample.images.select(1, -1));
+}
+
 }  // namespace padbench::train

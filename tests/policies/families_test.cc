@@ -84,7 +84,8 @@ TEST_CASE("families: the table has unique names and every entry is usable", "[fa
     REQUIRE(!f.help.empty());
     REQUIRE((f.is_policy() || f.trainer.has_value()));
     if (f.trainer) REQUIRE(f.takes_path);  // a trained model is loaded from its checkpoint folder
-    if (f.is_policy() && f.takes_path && !f.trainer) REQUIRE(!f.test_file.empty());
+    if (f.is_policy() && f.takes_path && !f.trainer) REQUIRE((!f.test_file.empty() || !f.checkpoint_of.empty()));
+    if (!f.checkpoint_of.empty()) REQUIRE(FindFamily(f.checkpoint_of, "trainable").takes_path);
   }
   CHECK_THROWS_WITH(FindFamily("nope"), Catch::Matchers::Contains("valid: expert"));
   CHECK_THROWS_WITH(FindFamily("autoencoder"), Catch::Matchers::Contains("unknown policy 'autoencoder'"));
@@ -123,6 +124,8 @@ TEST_CASE("families: every family creates, resets, acts, is deterministic and ro
         const auto data = train::DemoData::Load({Data().robot}, a->spec().cameras, 0.0, 0);
         Rng rng(3);
         REQUIRE(data.Sample(2, a->spec(), false, rng).size() == 2);
+      } else if (!family.checkpoint_of.empty()) {
+        path = TrainTiny(FindFamily(family.checkpoint_of, "trainable"), scratch.str());
       } else if (!family.test_file.empty()) {
         path = std::string(PADBENCH_SOURCE_DIR) + "/" + std::string(family.test_file);
       }
