@@ -18,11 +18,14 @@ Family ExpertFamily();           // policies/builtin.cc
 Family RandomFamily();           // policies/builtin.cc
 Family DiffusionPolicyFamily();  // policies/diffusion_policy/
 Family PadFamily();              // policies/pad/
+Family ImageGoalFamily();        // policies/image_goal/
+Family ImageGoalOracleFamily();  // policies/image_goal/ (diagnosis mode)
 Family TorchScriptFamily();      // policies/torchscript/
 
 const std::vector<Family>& Families() {
-  static const std::vector<Family> families = {AutoencoderFamily(),     ExpertFamily(), RandomFamily(),
-                                               DiffusionPolicyFamily(), PadFamily(),    TorchScriptFamily()};
+  static const std::vector<Family> families = {AutoencoderFamily(), ExpertFamily(),          RandomFamily(),
+                                               DiffusionPolicyFamily(), PadFamily(),    ImageGoalFamily(),
+                                               ImageGoalOracleFamily(), TorchScriptFamily()};
   return families;
 }
 

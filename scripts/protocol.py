@@ -14,6 +14,10 @@
                                           results/pad_selection.md
   scripts/protocol.py ablations           evaluate pad_full and every trained ablation run on the
                                           headline slice and write results/pad_ablations.md
+  scripts/protocol.py image_goal          evaluate susie, unipi, their ablations and their oracle-goal
+                                          runs on the headline slice and write results/image_goal.md
+  scripts/protocol.py image_goal_select   evaluate the image-goal inference settings on the development
+                                          seed and write results/image_goal_selection.md
 
 Every command prints what it runs. PADBENCH selects the binary (default build/padbench).
 """
@@ -115,14 +119,18 @@ def ci(entry):
     return f"{100 * entry['success_rate']:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]"
 
 
-def evaluate_pads(dirs, suite, episodes, seed, out):
-    """Evaluates each PAD checkpoint in `dirs` into out/<run>/, kept while the checkpoint and the slice
-    are unchanged (adding a run evaluates only it); returns {spec: (aggregated policy, episode records)}."""
+def evaluate_specs(specs, suite, episodes, seed, out):
+    """Evaluates each policy spec (family=checkpoint) of `specs` {name: spec} into out/<name>/, kept while
+    the checkpoint and the slice are unchanged (adding a run evaluates only it); returns
+    {name: (aggregated policy, episode records)}."""
     policies = {}
-    for d in dirs:
-        dest = os.path.join(out, os.path.basename(d))
-        key = {"checkpoint": d, "model_mtime": os.path.getmtime(os.path.join(ROOT, d, "model.pt")),
+    for name, spec in specs.items():
+        checkpoint = spec.split("=", 1)[1]
+        dest = os.path.join(out, name)
+        key = {"checkpoint": checkpoint, "model_mtime": os.path.getmtime(os.path.join(ROOT, checkpoint, "model.pt")),
                "suite": suite, "episodes": episodes, "seed": seed}
+        if not spec.startswith("pad="):
+            key["spec"] = spec  # (PAD's cached evaluations predate the field)
         stamp = os.path.join(ROOT, dest, "protocol_key.json")
         if os.path.exists(os.path.join(ROOT, dest, "results.json")) and read_json(stamp) == key:
             print(f"{dest}: evaluated already (same checkpoint and slice)")
@@ -130,15 +138,19 @@ def evaluate_pads(dirs, suite, episodes, seed, out):
             if os.path.exists(os.path.join(ROOT, dest)):
                 shutil.rmtree(os.path.join(ROOT, dest))
             run([padbench(), "eval", "--suite", suite, "--episodes", str(episodes), "--seed", str(seed),
-                 "--workers", str(os.cpu_count() or 1), "--out", dest, "--policy", "pad=" + d])
+                 "--workers", str(os.cpu_count() or 1), "--out", dest, "--policy", spec])
             with open(stamp, "w") as f:
                 json.dump(key, f)
-        with open(os.path.join(ROOT, dest, "results.json")) as f:
-            aggregated = json.load(f)["aggregated"]["policies"]["pad=" + d]
+        aggregated = read_json(os.path.join(ROOT, dest, "results.json"))["aggregated"]["policies"][spec]
         with open(os.path.join(ROOT, dest, "episodes.jsonl")) as f:
             records = [json.loads(line) for line in f if line.strip()]
-        policies["pad=" + d] = (aggregated, records)
+        policies[name] = (aggregated, records)
     return policies
+
+
+def evaluate_runs(protocol, names, suite, episodes, seed, out):
+    """evaluate_specs for protocol runs: each run's checkpoint with its family."""
+    return evaluate_specs({n: f"{protocol['runs'][n]['policy']}={run_dir(n)}" for n in names}, suite, episodes, seed, out)
 
 
 def paired_difference(a, b):
@@ -209,10 +221,11 @@ PAPER = {  # Meta-World MT50 success rates (%) reported by the PAD paper (Guo et
 def ablations(protocol):
     runs = protocol["runs"]
     ev = protocol["evaluation"]
-    names = [n for n in ["pad_full"] + [n for n in runs if runs[n].get("ablation")] if finished(run_dir(n))]
+    names = [n for n in ["pad_full"] + [n for n in runs if runs[n].get("ablation_of") == "pad_full"]
+             if finished(run_dir(n))]
     if "pad_full" not in names:
         sys.exit("protocol.py: pad_full is not trained; run `protocol.py train pad_full` first")
-    policies = evaluate_pads([run_dir(n) for n in names], ev["suite"], ev["episodes"], ev["seed"], "out/ablations")
+    policies = evaluate_runs(protocol, names, ev["suite"], ev["episodes"], ev["seed"], "out/ablations")
     lines = ["# PAD ablations", "",
              f"`scripts/protocol.py ablations`: PAD (`pad_full`) and its ablations, each trained under the protocol "
              f"(policies/train/protocol.json: two threads, the data and action-supervised budget in the table; "
@@ -223,7 +236,7 @@ def ablations(protocol):
              "h = 4 / 8 / 12 (persistence) | val action MSE | paper, MT50 |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for n in names:
-        p = policies["pad=" + run_dir(n)][0]
+        p = policies[n][0]
         g = p["groups"]
         val = last_validation(run_dir(n))
         paper = f"{PAPER[n]}%" if n in PAPER else "–"
@@ -231,7 +244,7 @@ def ablations(protocol):
                      f"{training_facts(run_dir(n))['robot_samples']} | {ci(g['easy'])} | {ci(g['medium'])} | "
                      f"{ci(g['hard'])} | **{ci(p['overall'])}** | {masked_psnr_cell(p)} | "
                      f"{float(val.get('val_action_mse', 'nan')):.4f} | {paper} |")
-    records = {n: policies["pad=" + run_dir(n)][1] for n in names}
+    records = {n: policies[n][1] for n in names}
     claims = [("Predicting future images helps the policy (pad_full vs pad_no_image)", "pad_full", "pad_no_image"),
               ("Co-training on action-free video helps (pad_full vs pad_no_cotrain)", "pad_full", "pad_no_cotrain"),
               ("Co-training helps where robot data is scarce: 10 demonstrations per task (pad_10demo_video vs "
@@ -248,14 +261,116 @@ def ablations(protocol):
     print("\n".join(lines))
 
 
+def quality_cell(policy):
+    """ "kind h: model (persistence) dB" per predicted kind and horizon, full frame and object-masked."""
+    metrics = policy.get("metrics", {})
+    full = {(m["kind"], m["horizon"]): m for m in metrics.get("prediction", [])}
+    copy = {(m["kind"], m["horizon"]): m for m in metrics.get("persistence", [])}
+    masked = {(m["kind"], m["horizon"]): m for m in metrics.get("masked_psnr", [])}
+    cells = []
+    for key in sorted(full):
+        m = masked.get(key)
+        cells.append(f"{key[0]} h={key[1]}: {full[key]['psnr']:.2f} ({copy[key]['psnr']:.2f}); objects "
+                     + (f"{m['psnr']:.2f} ({m['persistence_psnr']:.2f})" if m else "–"))
+    return "<br>".join(cells) or "–"
+
+
+IMAGE_GOAL_RUNS = ["susie", "unipi"]
+
+
+def image_goal(protocol):
+    """Both image-goal variants, their ablations and their oracle-goal diagnosis on the headline slice:
+    results/image_goal.md."""
+    runs = protocol["runs"]
+    ev = protocol["evaluation"]
+    names = [n for n in IMAGE_GOAL_RUNS + [n for n in runs if runs[n].get("ablation_of") in IMAGE_GOAL_RUNS]
+             if finished(run_dir(n))]
+    if not names:
+        sys.exit("protocol.py: no image-goal run is trained; run `protocol.py train susie unipi` first")
+    specs = {n: f"image_goal={run_dir(n)}" for n in names}
+    specs.update({n + "_oracle": f"image_goal_oracle={run_dir(n)}" for n in IMAGE_GOAL_RUNS if n in names})
+    policies = evaluate_specs(specs, ev["suite"], ev["episodes"], ev["seed"], "out/image_goal")
+    what = {n + "_oracle": f"{n}'s low level given the scripted expert's real future frames (oracle goals)"
+            for n in IMAGE_GOAL_RUNS}
+    lines = ["# Image-goal policies (SuSIE, UniPi)", "",
+             f"`scripts/protocol.py image_goal`: each run trained under the protocol (policies/train/protocol.json), "
+             f"evaluated on the {ev['suite']} suite, {ev['episodes']} episodes per task, seed {ev['seed']}; 95% Wilson "
+             "intervals. Goal / plan quality: PSNR of the predicted frames against the frame that arrived at their "
+             "horizon, beside the persistence baseline (the frame seen when predicting, copied forward), over the "
+             "whole frame and over the robot and movable objects. An `_oracle` row runs the same checkpoint with "
+             "the expert's real future frames as goals (`image_goal_oracle=`): it separates wrong goals from a low "
+             "level that cannot reach correct ones.", "",
+             "| run | what | data | easy | medium | hard | overall (95% CI) | goal / plan PSNR dB (persistence) "
+             "| val image MSE | val action MSE | Act p50 ms |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for n in specs:
+        run_name = n[:-len("_oracle")] if n.endswith("_oracle") else n
+        p, g = policies[n][0], policies[n][0]["groups"]
+        val = last_validation(run_dir(run_name))
+        r = runs[run_name]
+        lines.append(f"| {n} | {what.get(n, r.get('note', ''))} | {'+'.join(r['data'] + r.get('video', []))} | "
+                     f"{ci(g['easy'])} | {ci(g['medium'])} | {ci(g['hard'])} | **{ci(p['overall'])}** | "
+                     f"{quality_cell(p)} | {float(val.get('val_image_mse', 'nan')):.4f} | "
+                     f"{float(val.get('val_action_mse', 'nan')):.4f} | {p['latency']['p50_ms']:.1f} |")
+    records = {n: policies[n][1] for n in specs}
+    claims = [("Correct goals would lift susie: its goal images limit it (susie_oracle vs susie)", "susie_oracle", "susie"),
+              ("Correct plans would lift unipi (unipi_oracle vs unipi)", "unipi_oracle", "unipi"),
+              ("Action-free video helps susie's high level (susie vs susie_no_video)", "susie", "susie_no_video"),
+              ("A goal image beats a video plan (susie vs unipi)", "susie", "unipi")]
+    lines += ["", "Claims (paired by episode: the same seeds for every row):", ""]
+    for claim, a, b in claims:
+        lines.append(verdict(claim, records[a], records[b]) if a in records and b in records
+                     else f"- {claim}: not trained yet.")
+    with open(os.path.join(ROOT, "results", "image_goal.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def image_goal_select(protocol):
+    """Each inference variant of protocol.json "image_goal_selection": a copy of the run's config.json with
+    the overrides beside a link to its weights, evaluated on the development seed: results/image_goal_selection.md."""
+    sel = protocol["image_goal_selection"]
+    ev = protocol["evaluation"]
+    source = run_dir(sel["run"])
+    if not finished(source):
+        sys.exit(f"protocol.py: {sel['run']} is not trained")
+    specs = {}
+    for v, overrides in sel["variants"].items():
+        folder = os.path.join("out", "image_goal_selection", "checkpoints", v)
+        os.makedirs(os.path.join(ROOT, folder), exist_ok=True)
+        config = read_json(os.path.join(ROOT, source, "config.json"))
+        config["config"].update(overrides)
+        with open(os.path.join(ROOT, folder, "config.json"), "w") as f:
+            json.dump(config, f, indent=2)
+        link = os.path.join(ROOT, folder, "model.pt")
+        if not os.path.lexists(link):
+            os.symlink(os.path.join(ROOT, source, "model.pt"), link)
+        specs[v] = f"image_goal={folder}"
+    policies = evaluate_specs(specs, sel["suite"], sel["episodes"], ev["development_seed"], "out/image_goal_selection")
+    lines = ["# Image-goal inference settings", "",
+             f"`scripts/protocol.py image_goal_select`: the `{sel['run']}` checkpoint with each variant's overrides "
+             f"(policies/train/protocol.json \"image_goal_selection\"; nothing retrained), evaluated on the "
+             f"{sel['suite']} suite, {sel['episodes']} episodes per task, development seed {ev['development_seed']} "
+             f"(never the evaluation seed {ev['seed']}); 95% Wilson intervals.", "",
+             "| variant | overrides | easy | overall (95% CI) | goal PSNR dB (persistence) | Act p50 ms | Act calls |",
+             "|---|---|---|---|---|---|---|"]
+    for v in specs:
+        p = policies[v][0]
+        lines.append(f"| {v} | `{json.dumps(sel['variants'][v])}` | {ci(p['groups']['easy'])} | {ci(p['overall'])} | "
+                     f"{quality_cell(p)} | {p['latency']['p50_ms']:.1f} | {p['latency']['act_calls']} |")
+    with open(os.path.join(ROOT, "results", "image_goal_selection.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def select_eval(protocol):
     sel = protocol["selection"]
     ev = protocol["evaluation"]
     variants = [v for v in sel["variants"] if finished(run_dir("select_" + v))]
     if not variants:
         sys.exit("protocol.py: no trained selection variant; run `select train` first")
-    policies = evaluate_pads([run_dir("select_" + v) for v in variants], sel["suite"], sel["episodes"],
-                             ev["development_seed"], "out/pad_selection")
+    policies = evaluate_specs({"select_" + v: "pad=" + run_dir("select_" + v) for v in variants}, sel["suite"],
+                              sel["episodes"], ev["development_seed"], "out/pad_selection")
     lines = ["# PAD option selection", "",
              f"`scripts/protocol.py select train && scripts/protocol.py select eval`: each variant is the "
              f"`{sel['base_run']}` recipe (policies/train/protocol.json) with its overrides, trained on "
@@ -269,7 +384,7 @@ def select_eval(protocol):
              "|---|---|---|---|---|---|---|"]
     for v in variants:
         out = run_dir("select_" + v)
-        p = policies["pad=" + out][0]
+        p = policies["select_" + v][0]
         training, val = training_facts(out), last_validation(out)
         lines.append(f"| {v} | `{json.dumps(sel['variants'][v])}` | {ci(p['overall'])} | {masked_psnr_cell(p)} | "
                      f"{float(val.get('val_action_mse', 'nan')):.4f} | {float(val.get('val_image_mse', 'nan')):.4f} | "
@@ -313,6 +428,10 @@ def main(argv):
             select_eval(protocol)
     elif mode == "ablations":
         ablations(protocol)
+    elif mode == "image_goal":
+        image_goal(protocol)
+    elif mode == "image_goal_select":
+        image_goal_select(protocol)
     elif mode == "show":
         for name in pick(protocol, names, list(runs)):
             print(" ".join(train_command(protocol, name)))
@@ -337,7 +456,7 @@ def main(argv):
             cmd += ["--run", f"{name}={run_dir(name)}"]
         run(cmd)
     else:
-        sys.exit(f"protocol.py: unknown command '{mode}' (data, train, ship, curves, show, select, ablations)")
+        sys.exit(f"protocol.py: unknown command '{mode}' (data, train, ship, curves, show, select, ablations, image_goal, image_goal_select)")
     return 0
 
 

@@ -308,6 +308,12 @@ void App::PredictionPanel() {
   const LiveStep& s = e.steps[shown];
   // Row 1: the real frame, and per horizon the newest prediction that has met its real frame.
   LabelledImage(textures_, "camera", Tag(e.id, shown), s.camera, kFrame, fmt::format("t={}\nreal", shown));
+  // The goal a two-stage policy is acting towards now.
+  if (const LiveGoal goal = CurrentGoal(e, shown); goal.frame) {
+    ImGui::SameLine();
+    LabelledImage(textures_, "goal", Tag(e.id, goal.act->step, 2000), goal.frame->rgb, kFrame,
+                  fmt::format("goal from t={}\nfor t={}", goal.act->step, goal.act->step + goal.frame->horizon));
+  }
   // Per (kind, horizon): the newest prediction that has met its real frame, and running means of
   // its PSNR, the persistence baseline's and the object-masked ones up to the shown step.
   struct Tally {
@@ -351,9 +357,9 @@ void App::PredictionPanel() {
                   key.second, t.psnr / t.n, t.copy / t.n, masked.c_str(), t.n);
     }
   }
-  // Row 2: what the newest Act call predicts for the steps still ahead.
-  const LiveAct* act = ActAt(shown);
-  if (!act || act->predicted.empty()) {
+  // Row 2: what the newest Act call that predicted frames predicts for the steps still ahead.
+  const LiveAct* act = LatestPrediction(e, shown);
+  if (!act) {
     ImGui::TextColored(kDim, "this policy predicts no frames");
     return;
   }

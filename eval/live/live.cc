@@ -219,6 +219,26 @@ void LiveSession::SetSpeed(double factor) {
   Publish([&] { speed_ = std::max(0.0, factor); });
 }
 
+LiveGoal CurrentGoal(const LiveEpisode& episode, int step) {
+  LiveGoal goal;
+  for (const LiveAct& act : episode.acts) {
+    if (act.step > step) break;
+    for (const PredictedFrame& f : act.predicted) {
+      if (f.kind == PredictionKind::kGoal) goal = {&act, &f};
+    }
+  }
+  return goal;
+}
+
+const LiveAct* LatestPrediction(const LiveEpisode& episode, int step) {
+  const LiveAct* found = nullptr;
+  for (const LiveAct& act : episode.acts) {
+    if (act.step > step) break;
+    if (!act.predicted.empty()) found = &act;
+  }
+  return found;
+}
+
 bool LiveSession::Sync(LiveView* view) const {
   std::lock_guard lock(mu_);
   if (view->version == published_.version) return false;

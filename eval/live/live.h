@@ -80,6 +80,16 @@ struct LiveEpisode {
   EpisodeRecord record;  // set when finished
 };
 
+// The goal a two-stage policy acts towards at `step`: the newest goal-kind prediction of the Act
+// calls up to `step`, and the call that made it (both null when there is none).
+struct LiveGoal {
+  const LiveAct* act = nullptr;
+  const PredictedFrame* frame = nullptr;
+};
+LiveGoal CurrentGoal(const LiveEpisode& episode, int step);
+// The newest Act call up to `step` that predicted frames (null when none did).
+const LiveAct* LatestPrediction(const LiveEpisode& episode, int step);
+
 // A viewer's copy of what the session has published; LiveSession::Sync brings it up to date.
 struct LiveView {
   ModelPtr model;                        // the task's model (null until the first episode starts)

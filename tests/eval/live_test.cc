@@ -149,6 +149,32 @@ TEST_CASE("live: predicted frames are scored when they arrive and denoising samp
   CHECK(e.steps[2].predictions[0].psnr < 100);
 }
 
+TEST_CASE("live: the current goal is the newest goal made so far, kept between the Acts that make none", "[live]") {
+  LiveEpisode e;
+  auto act = [&](int step, std::vector<PredictedFrame> predicted) {
+    LiveAct a;
+    a.step = step;
+    a.predicted = std::move(predicted);
+    e.acts.push_back(std::move(a));
+  };
+  const PredictedFrame goal{12, Image(4, 4), PredictionKind::kGoal, ""};
+  const PredictedFrame future{4, Image(4, 4), PredictionKind::kFuture, ""};
+  act(0, {goal});
+  act(4, {});
+  act(8, {future});
+  act(12, {future, goal});
+  CHECK(CurrentGoal(e, 0).act == &e.acts[0]);
+  CHECK(CurrentGoal(e, 11).act == &e.acts[0]);  // the Acts at 4 and 8 made no goal
+  CHECK(CurrentGoal(e, 11).frame->horizon == 12);
+  CHECK(CurrentGoal(e, 12).act == &e.acts[3]);
+  CHECK(CurrentGoal(e, 12).frame == &e.acts[3].predicted[1]);
+  CHECK(LatestPrediction(e, 7) == &e.acts[0]);
+  CHECK(LatestPrediction(e, 9) == &e.acts[2]);
+  LiveEpisode none;
+  CHECK(CurrentGoal(none, 5).frame == nullptr);
+  CHECK(LatestPrediction(none, 5) == nullptr);
+}
+
 TEST_CASE("live: a recorded action sequence replays to the same states", "[live]") {
   LiveSession session(Fast("push", "expert"), /*paused=*/true);
   session.SetSpeed(0);
