@@ -178,7 +178,7 @@ void AddCurves(CLI::App& app, const std::string& command_line) {
   cmd->add_option("--seed", o->config.seed, "Base seed of the episodes")->check(SeedValidator())->capture_default_str();
   o->config.workers = 2;
   cmd->add_option("--workers", o->config.workers, "Parallel workers")->capture_default_str();
-  cmd->add_option("--eval-dir", o->config.eval_dir, "Folder of the eval run (resumed when it exists)")->required();
+  cmd->add_option("--eval-dir", o->config.eval_dir, "Folder of the eval runs, one per --run in FOLDER/NAME/ (each resumed when it exists)")->required();
   cmd->add_option("--out", o->config.out_dir, "Folder for learning_curves.{csv,md,png}")->required();
   cmd->callback([o, command_line] {
     for (const std::string& run : o->runs) {
@@ -195,7 +195,7 @@ void AddCurves(CLI::App& app, const std::string& command_line) {
       fmt::print("{:<20} {:>8} samples  {:5.1f}% [{:.1f}, {:.1f}]  {}\n", p.run, p.robot_samples, 100 * p.rate,
                  100 * p.ci_low, 100 * p.ci_high, p.spec);
     }
-    fmt::print("curves: {}/learning_curves.{{csv,md,png}}; episodes: {}/\n", o->config.out_dir, o->config.eval_dir);
+    fmt::print("curves: {}/learning_curves.{{csv,md,png}}; episodes: {}/<run>/\n", o->config.out_dir, o->config.eval_dir);
   });
 }
 

@@ -69,27 +69,32 @@ std::vector<CurvePoint> RunLearningCurves(const LearningCurveConfig& config) {
   for (const CurveRun& run : config.runs) {
     for (CurvePoint& p : FindCheckpoints(run)) points.push_back(std::move(p));
   }
-  EvalConfig eval;
-  for (const CurvePoint& p : points) eval.policies.push_back(p.spec);
-  eval.tasks = config.tasks;
-  eval.episodes = config.episodes;
-  eval.seed = config.seed;
-  eval.workers = config.workers;
-  eval.out_dir = config.eval_dir;
-  eval.resume = fs::exists(config.eval_dir + "/run.json");
-  eval.command_line = config.command_line;
-  eval.progress = config.progress;
-  const EvalOutcome outcome = RunEval(eval);
-  if (outcome.interrupted) throw Error(fmt::format("curves: interrupted; run again to resume {}", config.eval_dir));
-
-  const json& policies = outcome.results.at("aggregated").at("policies");
-  for (CurvePoint& p : points) {
-    const json& overall = policies.at(p.spec).at("overall");
-    p.episodes = overall.at("episodes");
-    p.successes = overall.at("successes");
-    p.rate = overall.at("success_rate");
-    p.ci_low = overall.at("ci95")[0];
-    p.ci_high = overall.at("ci95")[1];
+  // One eval run per training run, in eval_dir/<run>/ (resumed when it exists): adding a run
+  // to the curves evaluates only that run.
+  for (const CurveRun& run : config.runs) {
+    EvalConfig eval;
+    for (const CurvePoint& p : points)
+      if (p.run == run.name) eval.policies.push_back(p.spec);
+    eval.tasks = config.tasks;
+    eval.episodes = config.episodes;
+    eval.seed = config.seed;
+    eval.workers = config.workers;
+    eval.out_dir = config.eval_dir + "/" + run.name;
+    eval.resume = fs::exists(eval.out_dir + "/run.json");
+    eval.command_line = config.command_line;
+    eval.progress = config.progress;
+    const EvalOutcome outcome = RunEval(eval);
+    if (outcome.interrupted) throw Error(fmt::format("curves: interrupted; run again to resume {}", eval.out_dir));
+    const json& policies = outcome.results.at("aggregated").at("policies");
+    for (CurvePoint& p : points) {
+      if (p.run != run.name) continue;
+      const json& overall = policies.at(p.spec).at("overall");
+      p.episodes = overall.at("episodes");
+      p.successes = overall.at("successes");
+      p.rate = overall.at("success_rate");
+      p.ci_low = overall.at("ci95")[0];
+      p.ci_high = overall.at("ci95")[1];
+    }
   }
 
   fs::create_directories(config.out_dir);

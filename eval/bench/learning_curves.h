@@ -1,5 +1,5 @@
 // Learning curves: success against action-supervised samples, from the snapshots a training run
-// keeps (padbench train --snapshots), all evaluated in one resumable eval run.
+// keeps (padbench train --snapshots), evaluated in one resumable eval run per training run.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +22,7 @@ struct LearningCurveConfig {
   int episodes = 10;  // per (checkpoint, task)
   uint64_t seed = 0;
   int workers = 1;
-  std::string eval_dir;  // the eval run of every checkpoint (resumed when it exists)
+  std::string eval_dir;  // eval_dir/<run>/: the eval run of each run's checkpoints (resumed when it exists)
   std::string out_dir;   // learning_curves.csv, learning_curves.png, learning_curves.md
   std::string command_line;
   bool progress = true;

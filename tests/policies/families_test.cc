@@ -18,6 +18,7 @@
 #include "sim/json_file.h"
 #include "sim/renderer.h"
 #include "tasks/registry.h"
+#include "tests/policies/tiny_training.h"
 #include "tests/test_util.h"
 
 namespace padbench {
@@ -44,25 +45,8 @@ const TinyData& Data() {
   return data;
 }
 
-// A tiny checkpoint of a trainable family, trained for a few steps.
 std::string TrainTiny(const Family& family, const std::string& out) {
-  train::TrainConfig c;
-  c.policy = std::string(family.name);
-  c.data = {Data().robot};
-  c.out = out;
-  c.overrides = json::parse(family.trainer->tiny_config);
-  c.steps = 3;
-  c.batch = 4;
-  c.threads = 1;
-  c.warmup = 1;
-  c.log_every = 1;
-  c.val_every = 3;
-  c.checkpoint_every = 3;
-  c.val_batches = 1;
-  c.snapshot_fractions = {0.5};
-  c.progress = false;
-  train::Train(c);
-  return out;
+  return testing::TrainTiny(std::string(family.name), {Data().robot}, out);
 }
 
 // Records every action and predicted frame of an episode.

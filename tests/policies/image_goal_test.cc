@@ -22,6 +22,7 @@
 #include "sim/renderer.h"
 #include "tasks/registry.h"
 #include "tasks/task_env.h"
+#include "tests/policies/tiny_training.h"
 #include "tests/test_util.h"
 
 namespace padbench {
@@ -176,22 +177,7 @@ const std::string& ReachData() {
 }
 
 std::string TrainTiny(const std::string& out, const json& overrides) {
-  train::TrainConfig c;
-  c.policy = "image_goal";
-  c.data = {ReachData()};
-  c.out = out;
-  c.overrides = json::parse(FindFamily("image_goal", "trainable").trainer->tiny_config);
-  c.overrides.update(overrides);
-  c.steps = 3;
-  c.batch = 4;
-  c.threads = 1;
-  c.warmup = 1;
-  c.val_every = 3;
-  c.checkpoint_every = 3;
-  c.val_batches = 1;
-  c.progress = false;
-  train::Train(c);
-  return out;
+  return testing::TrainTiny("image_goal", {ReachData()}, out, overrides);
 }
 
 class Recorder : public RolloutObserver {
