@@ -352,12 +352,17 @@ def image_goal_select(protocol):
              f"(policies/train/protocol.json \"image_goal_selection\"; nothing retrained), evaluated on the "
              f"{sel['suite']} suite, {sel['episodes']} episodes per task, development seed {ev['development_seed']} "
              f"(never the evaluation seed {ev['seed']}); 95% Wilson intervals.", "",
-             "| variant | overrides | easy | overall (95% CI) | goal PSNR dB (persistence) | Act p50 ms | Act calls |",
-             "|---|---|---|---|---|---|---|"]
+             "| variant | overrides | easy | overall (95% CI) | vs the first row, paired (95% CI) | goal PSNR dB "
+             "(persistence) | Act p50 ms | Act calls |",
+             "|---|---|---|---|---|---|---|---|"]
+    base = next(iter(specs))
     for v in specs:
         p = policies[v][0]
+        d, lo, hi, _ = paired_difference(policies[v][1], policies[base][1])
         lines.append(f"| {v} | `{json.dumps(sel['variants'][v])}` | {ci(p['groups']['easy'])} | {ci(p['overall'])} | "
-                     f"{quality_cell(p)} | {p['latency']['p50_ms']:.1f} | {p['latency']['act_calls']} |")
+                     f"{d:+.1f} [{lo:+.1f}, {hi:+.1f}] | {quality_cell(p)} | {p['latency']['p50_ms']:.1f} | "
+                     f"{p['latency']['act_calls']} |")
+    lines += ["", sel["rule"]]
     with open(os.path.join(ROOT, "results", "image_goal_selection.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -230,7 +230,10 @@ std::unique_ptr<train::Trainable> MakeImageGoal(const nlohmann::json& overrides,
   train::CheckImageSize(data, config.autoencoder_config.image_size);
   config.latent_scale = 1.0 / train::SampleLatents(*autoencoder, data).std().item<double>();
   std::optional<image_goal::Model> high_source, low_source;
-  if (!config.high_level_from.empty()) high_source = LevelSource(config.high_level_from, config);
+  if (!config.high_level_from.empty()) {
+    high_source = LevelSource(config.high_level_from, config);
+    config.latent_scale = (*high_source)->config().latent_scale;  // the scale its latents were learnt at
+  }
   if (!config.low_level_from.empty()) low_source = LevelSource(config.low_level_from, config);
   nn::Vocabulary vocabulary = train::TrainingVocabulary(data);
   nn::Normalizer proprio = nn::Normalizer::Fit(data.AllProprio()), actions = nn::Normalizer::Fit(data.AllActions());
