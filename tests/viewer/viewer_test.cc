@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -55,6 +56,38 @@ TEST_CASE("viewer: a headless run under Xvfb saves a screenshot that shows the s
   CHECK(bright > 500);
   // --record wrote the episode beside it.
   CHECK(Run(fmt::format("ls {}/videos/expert/drawer-open_*.mp4 > /dev/null", dir.str())) == 0);
+}
+
+// Distinct colours in a rectangle: an image shows many, an empty panel a handful.
+int Colours(const Image& image, int x0, int y0, int x1, int y1) {
+  std::set<uint32_t> colours;
+  for (int y = y0; y < y1; ++y) {
+    for (int x = x0; x < x1; ++x) {
+      const uint8_t* p = &image.pixels[(size_t(y) * image.width + x) * 3];
+      colours.insert(uint32_t(p[0]) << 16 | uint32_t(p[1]) << 8 | p[2]);
+    }
+  }
+  return int(colours.size());
+}
+
+TEST_CASE("viewer: a two-stage policy's current goal image is shown beside the camera", "[viewer][xvfb]") {
+  testing::TempPath dir;
+  // A quarter of real time on a long task, so that the screenshot falls inside the first episode
+  // (after its first Act).
+  auto shot = [&](const std::string& policy, const std::string& name) {
+    return Run(fmt::format("{} -a -s '-screen 0 1280x800x24' {} --task stack --speed 0.25 --size 1200 --frames 90 "
+                           "--policy {} --screenshot {}/{}.png > /dev/null",
+                           PADBENCH_XVFB_RUN, PADBENCH_VIEWER, policy, dir.str(), name));
+  };
+  REQUIRE(shot(fmt::format("image_goal={}/assets/checkpoints/susie", PADBENCH_SOURCE_DIR), "goal") == 0);
+  REQUIRE(shot("expert", "expert") == 0);
+  // The slot right of the policy's camera thumbnail (the panel column starts at x = 680).
+  const int x0 = 815, y0 = 360, x1 = 890, y1 = 420;
+  const int goal = Colours(ReadPng(dir.str() + "/goal.png"), x0, y0, x1, y1);
+  const int none = Colours(ReadPng(dir.str() + "/expert.png"), x0, y0, x1, y1);
+  INFO("colours with a goal " << goal << ", without " << none);
+  CHECK(goal > 150);
+  CHECK(none < 20);
 }
 
 TEST_CASE("viewer: an eval run's episode and a dataset episode play again to the same outcome", "[viewer][xvfb]") {
