@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CI regression benchmark: the shipped Diffusion Policy and PAD on a fixed slice (four easy
+# The CI regression benchmark: the shipped learned policies on a fixed slice (four easy
 # tasks, 10 seeded episodes each), compared with the committed baseline in results/baseline/.
 # Fails when success drops significantly (one-sided Fisher exact test, alpha 0.05), when any
 # task's success count moves by more than 2 of 10 episodes either way (the documented
@@ -15,6 +15,7 @@ if [ "${1:-}" = "--update" ]; then update=1; shift; fi
 bin=${1:-build/padbench}
 out=${2:-out/regression}
 slice=(--policy diffusion_policy=assets/checkpoints/diffusion_policy --policy pad=assets/checkpoints/pad
+       --policy image_goal=assets/checkpoints/susie --policy image_goal=assets/checkpoints/unipi
        --task reach --task button-press --task drawer-open --task drawer-close
        --episodes 10 --seed 1000 --workers 2)
 if [ "$update" = 1 ]; then
