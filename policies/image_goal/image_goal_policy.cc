@@ -166,7 +166,7 @@ class ImageGoalPolicy final : public Policy {
         };
       }
       const auto sampled = model_->SampleTargets(current, {instruction_}, generator_, on_step)[0];
-      frames = ((sampled + 1.0) * 127.5).round().clamp(0, 255).to(torch::kUInt8);
+      frames = image_goal::ToUint8Chw(sampled);
       goals_ = frames;  // already decoded, as the low level trained on
     }
     out.predicted = ToFrames(frames, offsets);
@@ -174,10 +174,8 @@ class ImageGoalPolicy final : public Policy {
 
   // Frames [K,3,H,W] (uint8, or float in [-1, 1]) -> predictions at `offsets`.
   std::vector<PredictedFrame> ToFrames(const torch::Tensor& frames, const std::vector<int>& offsets) const {
-    const auto pixels = (frames.dtype() == torch::kUInt8 ? frames : ((frames + 1.0) * 127.5).round().clamp(0, 255))
-                            .to(torch::kUInt8)
-                            .permute({0, 2, 3, 1})
-                            .contiguous();
+    const auto pixels =
+        (frames.dtype() == torch::kUInt8 ? frames : image_goal::ToUint8Chw(frames)).permute({0, 2, 3, 1}).contiguous();
     std::vector<PredictedFrame> out;
     for (int64_t k = 0; k < pixels.size(0); ++k) {
       PredictedFrame f;

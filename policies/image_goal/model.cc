@@ -44,12 +44,11 @@ constexpr auto kFields = [](auto& c, auto&& field) {
   field("low_level_from", c.low_level_from);
 };
 
-// [-1, 1] float images [N,3,H,W] -> uint8 [N,3,H,W].
+}  // namespace
+
 torch::Tensor ToUint8Chw(const torch::Tensor& images) {
   return ((images + 1.0) * 127.5).round().clamp(0, 255).to(torch::kUInt8);
 }
-
-}  // namespace
 
 std::vector<int> Config::target_offsets() const {
   if (kind() == Variant::kSusie) return {goal_horizon};

@@ -179,4 +179,7 @@ TORCH_MODULE(Model);
 // Rebuilds a model from a checkpoint's config.json (weights not loaded).
 Model ModelFromCheckpoint(const nlohmann::json& checkpoint);
 
+// [-1, 1] float images [..., 3, H, W] -> uint8 (rounded, clamped), channels first.
+torch::Tensor ToUint8Chw(const torch::Tensor& images);
+
 }  // namespace padbench::image_goal
