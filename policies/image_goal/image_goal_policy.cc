@@ -174,18 +174,9 @@ class ImageGoalPolicy final : public Policy {
 
   // Frames [K,3,H,W] (uint8, or float in [-1, 1]) -> predictions at `offsets`.
   std::vector<PredictedFrame> ToFrames(const torch::Tensor& frames, const std::vector<int>& offsets) const {
-    const auto pixels =
-        (frames.dtype() == torch::kUInt8 ? frames : image_goal::ToUint8Chw(frames)).permute({0, 2, 3, 1}).contiguous();
-    std::vector<PredictedFrame> out;
-    for (int64_t k = 0; k < pixels.size(0); ++k) {
-      PredictedFrame f;
-      f.horizon = offsets[size_t(k)];
-      f.kind = config().kind() == Variant::kSusie ? PredictionKind::kGoal : PredictionKind::kFuture;
-      f.rgb = Image(int(pixels.size(1)), int(pixels.size(2)));
-      std::memcpy(f.rgb.data(), pixels[k].data_ptr<uint8_t>(), f.rgb.pixels.size());
-      out.push_back(std::move(f));
-    }
-    return out;
+    const auto pixels = frames.dtype() == torch::kUInt8 ? frames : image_goal::ToUint8Chw(frames);
+    return nn::ToPredictedFrames(pixels.permute({0, 2, 3, 1}), offsets,
+                                 config().kind() == Variant::kSusie ? PredictionKind::kGoal : PredictionKind::kFuture);
   }
 
   image_goal::Model model_;

@@ -1,6 +1,7 @@
 #include "policies/nn/io.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -29,6 +30,21 @@ std::vector<Action> ToActions(const torch::Tensor& chunk, int from, int count, A
   for (int i = 0; i < count; ++i) {
     for (int k = 0; k < kActionDim; ++k) out[i][k] = rows[from + i][k];
     out[i][3] = std::clamp(out[i][3], -1.0f, 1.0f);
+  }
+  return out;
+}
+
+std::vector<PredictedFrame> ToPredictedFrames(const torch::Tensor& pixels, const std::vector<int>& horizons,
+                                              PredictionKind kind) {
+  const auto hwc = pixels.contiguous();
+  std::vector<PredictedFrame> out;
+  for (int64_t k = 0; k < hwc.size(0); ++k) {
+    PredictedFrame f;
+    f.horizon = horizons[size_t(k)];
+    f.kind = kind;
+    f.rgb = Image(int(hwc.size(1)), int(hwc.size(2)));
+    std::memcpy(f.rgb.data(), hwc[k].data_ptr<uint8_t>(), f.rgb.pixels.size());
+    out.push_back(std::move(f));
   }
   return out;
 }

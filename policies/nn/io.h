@@ -22,6 +22,9 @@ torch::Tensor ProprioTensor(const Observation& obs);
 // Rows [from, from + count) of an action chunk [T,4]: delta actions clamped to the action range
 // [-1, 1]; waypoints with only the gripper effort clamped.
 std::vector<Action> ToActions(const torch::Tensor& chunk, int from, int count, ActionKind kind = ActionKind::kDelta);
+// uint8 frames [K,H,W,3] as predictions, frame k at horizons[k], of `kind`.
+std::vector<PredictedFrame> ToPredictedFrames(const torch::Tensor& pixels, const std::vector<int>& horizons,
+                                              PredictionKind kind = PredictionKind::kFuture);
 // A config's "actions" value: "delta" or "waypoints"; throws padbench::Error naming `policy`.
 ActionKind ParseActionKind(const std::string& name, std::string_view policy);
 

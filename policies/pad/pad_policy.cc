@@ -69,17 +69,10 @@ class PadPolicy final : public Policy {
 
   // Frames [1,K,3,H,W] in [-1, 1] -> predicted frames at horizons interval, 2 interval, ...
   std::vector<PredictedFrame> ToFrames(const torch::Tensor& frames) const {
-    std::vector<PredictedFrame> out;
-    if (!frames.defined()) return out;
-    const auto pixels = nn::ToUint8Hwc(frames[0]);
-    for (int64_t k = 0; k < pixels.size(0); ++k) {
-      PredictedFrame f;
-      f.horizon = int(k + 1) * model_->config().frame_interval;
-      f.rgb = Image(int(pixels.size(1)), int(pixels.size(2)));
-      std::memcpy(f.rgb.data(), pixels[k].data_ptr<uint8_t>(), f.rgb.pixels.size());
-      out.push_back(std::move(f));
-    }
-    return out;
+    if (!frames.defined()) return {};
+    std::vector<int> horizons;
+    for (int64_t k = 1; k <= frames.size(1); ++k) horizons.push_back(int(k) * model_->config().frame_interval);
+    return nn::ToPredictedFrames(nn::ToUint8Hwc(frames[0]), horizons);
   }
 
   pad::Model model_;
