@@ -117,7 +117,12 @@ void AddTrainCommands(CLI::App& app) {
                   "Action-free video dataset(s) to co-train on (collect --video-only), comma-separated")
       ->delimiter(',');
   cmd->add_option("--video-batch", o->config.video_batch,
-                  "Rows of --video per step, on top of the --batch robot rows (co-training never displaces robot rows)")
+                  "Rows of --video per step, on top of the --batch robot rows (co-training never displaces robot rows); "
+                  "0 with --pretrain-samples: video only in pre-training")
+      ->capture_default_str();
+  cmd->add_option("--pretrain-samples", o->config.pretrain_samples,
+                  "Video pre-training (GR-1): first train on this many --video rows alone (--batch rows a step, no "
+                  "action loss), then fine-tune for --steps/--samples; both stages in one run and one checkpoint")
       ->capture_default_str();
   cmd->add_option("--out", o->config.out, "Checkpoint folder")->required();
   cmd->add_option("--config", o->config_file, "JSON file of model hyper-parameters (see the policy's README)");
@@ -141,10 +146,11 @@ void AddTrainCommands(CLI::App& app) {
     const train::TrainSummary s = train::Train(o->config);
     const std::string& out = o->config.out;
     PlotTrainLog(out + "/train_log.csv", out + "/loss.png", out + "/loss_parts.png");
-    fmt::print("trained {} ({} parameters) for {} steps ({} robot + {} video samples) in {:.0f} s: loss {:.4f}, "
+    fmt::print("trained {} ({} parameters) for {} steps{} ({} robot + {} video samples) in {:.0f} s: loss {:.4f}, "
                "validation {:.4f}\ncheckpoint: {}/ (config.json, model.pt, train_log.csv, loss.png)\n",
-               o->config.policy, s.parameters, s.steps, s.robot_samples, s.video_samples, s.seconds, s.train_loss,
-               s.val_loss, out);
+               o->config.policy, s.parameters, s.steps,
+               s.pretrain_steps > 0 ? fmt::format(" (the first {} video pre-training)", s.pretrain_steps) : "",
+               s.robot_samples, s.video_samples, s.seconds, s.train_loss, s.val_loss, out);
     if (o->config.policy == "autoencoder") ReportReconstruction(o->config);
   });
 

@@ -109,6 +109,7 @@ Batch DemoData::Sample(int batch, const DataSpec& spec, bool validation, Rng& rn
   int64_t total = 0;
   for (const Episode& e : episodes) cumulative.push_back(total += e.length());
   std::vector<torch::Tensor> frames, obs_images, future, goal, goal_images, goal_offset, proprio, actions;
+  std::vector<uint8_t> padding;
   std::map<std::string, std::vector<torch::Tensor>> others;
   std::vector<int64_t> has;
   Batch b;
@@ -144,6 +145,7 @@ Batch DemoData::Sample(int batch, const DataSpec& spec, bool validation, Rng& rn
       goal_offset.push_back(torch::tensor(g - t, torch::kLong));
     }
     proprio.push_back(ep.proprio.index_select(0, obs_idx));
+    for (int o : spec.obs_offsets) padding.push_back(t + o < 0);
     const bool with_actions = ep.actions.defined();
     const int64_t ta = int64_t(spec.action_offsets.size());
     const torch::Tensor& chunk = spec.waypoints ? ep.waypoints : ep.actions;
@@ -161,6 +163,7 @@ Batch DemoData::Sample(int batch, const DataSpec& spec, bool validation, Rng& rn
   if (!goal_images.empty()) b.goal = torch::stack(goal_images);
   for (auto& [name, rows] : others) b.other_cameras[name] = torch::stack(rows);
   b.proprio = torch::stack(proprio);
+  b.obs_padding = torch::tensor(padding).to(torch::kBool).view({batch, int64_t(spec.obs_offsets.size())});
   b.actions = torch::stack(actions);
   b.has_actions = torch::tensor(has).to(torch::kBool);
   return b;
@@ -180,24 +183,25 @@ void DemoData::CacheLatents(const std::function<torch::Tensor(const torch::Tenso
   latents_ = true;
 }
 
+namespace {
+
+// Every tensor field of a batch, once: Concat and RobotRows walk this list.
+constexpr torch::Tensor Batch::*kTensorFields[] = {
+    &Batch::images,         &Batch::future,      &Batch::goal,        &Batch::latents,
+    &Batch::future_latents, &Batch::goal_latents, &Batch::goal_offset, &Batch::proprio,
+    &Batch::obs_padding,    &Batch::actions,     &Batch::has_actions};
+
+}  // namespace
+
 Batch Concat(const Batch& a, const Batch& b) {
   auto cat = [](const torch::Tensor& x, const torch::Tensor& y) {
     return x.defined() && y.defined() ? torch::cat({x, y}) : torch::Tensor();
   };
   Batch out;
-  out.images = cat(a.images, b.images);
-  out.future = cat(a.future, b.future);
-  out.goal = cat(a.goal, b.goal);
-  out.latents = cat(a.latents, b.latents);
-  out.future_latents = cat(a.future_latents, b.future_latents);
-  out.goal_latents = cat(a.goal_latents, b.goal_latents);
-  out.goal_offset = cat(a.goal_offset, b.goal_offset);
+  for (auto field : kTensorFields) out.*field = cat(a.*field, b.*field);
   for (const auto& [name, x] : a.other_cameras) {
     if (b.other_cameras.count(name)) out.other_cameras[name] = cat(x, b.other_cameras.at(name));
   }
-  out.proprio = cat(a.proprio, b.proprio);
-  out.actions = cat(a.actions, b.actions);
-  out.has_actions = cat(a.has_actions, b.has_actions);
   out.instructions = a.instructions;
   out.instructions.insert(out.instructions.end(), b.instructions.begin(), b.instructions.end());
   return out;
@@ -208,17 +212,8 @@ Batch RobotRows(const Batch& batch) {
   const auto rows = batch.has_actions.nonzero().flatten();
   auto pick = [&](const torch::Tensor& x) { return x.defined() ? x.index_select(0, rows) : torch::Tensor(); };
   Batch out;
-  out.images = pick(batch.images);
-  out.future = pick(batch.future);
-  out.goal = pick(batch.goal);
-  out.latents = pick(batch.latents);
-  out.future_latents = pick(batch.future_latents);
-  out.goal_latents = pick(batch.goal_latents);
-  out.goal_offset = pick(batch.goal_offset);
+  for (auto field : kTensorFields) out.*field = pick(batch.*field);
   for (const auto& [name, x] : batch.other_cameras) out.other_cameras[name] = pick(x);
-  out.proprio = pick(batch.proprio);
-  out.actions = pick(batch.actions);
-  out.has_actions = pick(batch.has_actions);
   const auto* index = rows.data_ptr<int64_t>();
   for (int64_t i = 0; i < rows.numel(); ++i) out.instructions.push_back(batch.instructions[size_t(index[i])]);
   return out;

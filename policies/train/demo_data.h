@@ -59,6 +59,9 @@ struct Batch {
   torch::Tensor goal_offset;     // long [B]: steps from t to the goal frame (after clamping)
   std::map<std::string, torch::Tensor> other_cameras;  // uint8 [B, To, 3, H, W] of cameras after the first
   torch::Tensor proprio;      // float [B, To, 4]: ee xyz, gripper
+  // bool [B, To]: true where t + the observation offset precedes the episode's start (the
+  // index was clamped to its first step): a history model masks those steps as padding
+  torch::Tensor obs_padding;
   torch::Tensor actions;      // float [B, Ta, 4] (zeros where has_actions is false)
   torch::Tensor has_actions;  // bool [B]: false for action-free video
   std::vector<std::string> instructions;

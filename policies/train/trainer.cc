@@ -26,9 +26,14 @@ using json = nlohmann::json;
 
 namespace {
 
-double LearningRate(const TrainConfig& c, int step) {
-  if (step < c.warmup) return c.lr * (step + 1) / c.warmup;
-  const double progress = double(step - c.warmup) / std::max(1, c.steps - c.warmup);
+// Linear warm-up, then cosine decay to 0, within each stage (video pre-training, then the
+// `steps` of fine-tuning).
+double LearningRate(const TrainConfig& c, int pretrain, int step) {
+  const int length = step < pretrain ? pretrain : c.steps;
+  if (step >= pretrain) step -= pretrain;
+  const int warmup = std::min(c.warmup, length);
+  if (step < warmup) return c.lr * (step + 1) / warmup;
+  const double progress = double(step - warmup) / std::max(1, length - warmup);
   return c.lr * 0.5 * (1.0 + std::cos(M_PI * std::min(progress, 1.0)));
 }
 
@@ -51,14 +56,23 @@ BatchRows RowsPerBatch(const TrainConfig& c) {
   return {c.batch, c.video.empty() ? 0 : c.video_batch};
 }
 
+int PretrainSteps(const TrainConfig& c) {
+  return c.pretrain_samples > 0 ? int((c.pretrain_samples + c.batch - 1) / c.batch) : 0;
+}
+
 TrainSummary Train(const TrainConfig& requested) {
   TrainConfig c = requested;
   FindFamily(c.policy, "trainable");  // an unknown name is the first thing to hear about
   if (c.data.empty()) throw Error("train: give --data");
   if (c.out.empty()) throw Error("train: give --out");
   if (c.steps < 1 || c.batch < 1 || c.threads < 1) throw Error("train: --steps, --batch and --threads must be >= 1");
-  if (!c.video.empty() && c.video_batch < 1) {
-    throw Error(fmt::format("train: --video-batch must be >= 1 with --video, got {}", c.video_batch));
+  if (c.pretrain_samples < 0) {
+    throw Error(fmt::format("train: --pretrain-samples must be >= 0, got {}", c.pretrain_samples));
+  }
+  if (c.pretrain_samples > 0 && c.video.empty()) throw Error("train: --pretrain-samples needs --video to pre-train on");
+  if (!c.video.empty() && c.video_batch < (c.pretrain_samples > 0 ? 0 : 1)) {
+    throw Error(fmt::format("train: --video-batch must be >= 1 with --video (>= 0 with --pretrain-samples), got {}",
+                            c.video_batch));
   }
   if (c.samples < 0) throw Error(fmt::format("train: --samples must be >= 0, got {}", c.samples));
   for (double f : c.snapshot_fractions) {
@@ -68,6 +82,12 @@ TrainSummary Train(const TrainConfig& requested) {
   const BatchRows rows = RowsPerBatch(c);
   const int video_rows = rows.video;
   if (c.samples > 0) c.steps = int((c.samples + rows.robot - 1) / rows.robot);
+  // Steps [0, pretrain) pre-train on video; [pretrain, total_steps) fine-tune.
+  const int pretrain = PretrainSteps(c), total_steps = pretrain + c.steps;
+  auto robot_samples = [&](int step) { return int64_t(std::max(0, step - pretrain)) * rows.robot; };
+  auto video_samples = [&](int step) {
+    return int64_t(std::min(step, pretrain)) * c.batch + int64_t(std::max(0, step - pretrain)) * rows.video;
+  };
   torch::set_num_threads(c.threads);
   const auto start = std::chrono::steady_clock::now();
   const std::string config_path = c.out + "/config.json", state_path = c.out + "/train_state.pt",
@@ -117,6 +137,11 @@ TrainSummary Train(const TrainConfig& requested) {
     throw Error(fmt::format("--resume: {} was trained on other data ({}), not {}", c.out,
                             checkpoint.at("training").value("dataset", ""), fingerprint));
   }
+  if (resuming && checkpoint.at("training").value("pretrain_steps", 0) != pretrain) {
+    throw Error(fmt::format("--resume: {} began with {} video pre-training steps, not {} (give the same "
+                            "--pretrain-samples and --batch)",
+                            c.out, checkpoint.at("training").value("pretrain_steps", 0), pretrain));
+  }
   model->PrepareData(data);
   if (!c.video.empty()) model->PrepareData(video);
   torch::nn::Module& module = model->module();
@@ -144,7 +169,7 @@ TrainSummary Train(const TrainConfig& requested) {
                               what.substr(0, what.find('\n'))));
     }
     ema.set_steps(first_step);
-    if (first_step >= c.steps) {
+    if (first_step >= total_steps) {
       throw Error(fmt::format("--resume: {} has already trained {} steps; ask for more than that (--steps or --samples)",
                               c.out, first_step));
     }
@@ -194,7 +219,9 @@ TrainSummary Train(const TrainConfig& requested) {
     const double wall_s =
         previous_wall_s + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     checkpoint["training"] = {{"steps", step},
-                              {"total_steps", c.steps},
+                              {"total_steps", total_steps},
+                              {"pretrain_steps", pretrain},
+                              {"pretrain_samples", int64_t(pretrain) * c.batch},
                               {"seed", c.seed},
                               {"batch", c.batch},
                               {"lr", c.lr},
@@ -204,8 +231,8 @@ TrainSummary Train(const TrainConfig& requested) {
                               {"data", c.data},
                               {"video", c.video},
                               {"video_batch", rows.video},
-                              {"robot_samples", int64_t(step) * rows.robot},
-                              {"video_samples", int64_t(step) * rows.video},
+                              {"robot_samples", robot_samples(step)},
+                              {"video_samples", video_samples(step)},
                               {"wall_s", wall_s},
                               {"parameters", parameters}};
     fs::create_directories(dir);
@@ -213,7 +240,7 @@ TrainSummary Train(const TrainConfig& requested) {
     WriteJsonFile(dir + "/config.json", checkpoint);
   };
   std::set<int> snapshot_steps;
-  for (double f : c.snapshot_fractions) snapshot_steps.insert(std::max(1, int(std::lround(f * c.steps))));
+  for (double f : c.snapshot_fractions) snapshot_steps.insert(pretrain + std::max(1, int(std::lround(f * c.steps))));
 
   auto save = [&](int step) {
     write_model(c.out, step);
@@ -231,12 +258,13 @@ TrainSummary Train(const TrainConfig& requested) {
 
   if (c.progress) {
     fmt::print(stderr,
-               "train {}: {} parameters, {} train / {} val episodes ({} frames){}, steps {}..{} "
+               "train {}: {} parameters, {} train / {} val episodes ({} frames){}{}, steps {}..{} "
                "({} action-supervised samples), {} threads\n",
                c.policy, parameters, data.train_episodes(), data.val_episodes(), data.frames(),
                c.video.empty() ? "" : fmt::format(", + {} video episodes ({} frames, {} of {} rows per batch)",
                                                   video.train_episodes(), video.frames(), video_rows, c.batch + video_rows),
-               first_step, c.steps, int64_t(c.steps) * rows.robot, c.threads);
+               pretrain == 0 ? "" : fmt::format(", the first {} steps video pre-training ({} rows each)", pretrain, c.batch),
+               first_step, total_steps, robot_samples(total_steps), c.threads);
   }
   TrainSummary summary;
   summary.parameters = parameters;
@@ -244,14 +272,19 @@ TrainSummary Train(const TrainConfig& requested) {
   std::vector<double> running;  // loss, then its parts, summed since the last log line
   int running_n = 0;
   auto window_start = std::chrono::steady_clock::now();
-  for (int step = first_step; step < c.steps; ++step) {
+  for (int step = first_step; step < total_steps; ++step) {
     for (auto& group : optimizer.param_groups()) {
-      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(LearningRate(c, step));
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(LearningRate(c, pretrain, step));
     }
     Rng rng(Mix64(c.seed) + uint64_t(step));
     torch::Generator gen = at::detail::createCPUGenerator(Mix64(c.seed ^ 0xD1FF) + uint64_t(step));
-    Batch batch = data.Sample(rows.robot, spec, false, rng);
-    if (video_rows > 0) batch = Concat(batch, video.Sample(video_rows, spec, false, rng));
+    Batch batch;
+    if (step < pretrain) {
+      batch = video.Sample(c.batch, spec, false, rng);
+    } else {
+      batch = data.Sample(rows.robot, spec, false, rng);
+      if (video_rows > 0) batch = Concat(batch, video.Sample(video_rows, spec, false, rng));
+    }
     model->BeginStep(step);
     const LossTerms terms = model->Loss(batch, gen);
     const double value = terms.total.item<double>();
@@ -273,7 +306,7 @@ TrainSummary Train(const TrainConfig& requested) {
     ++running_n;
 
     const int done = step + 1;
-    const bool log_now = done % c.log_every == 0 || done == c.steps;
+    const bool log_now = done % c.log_every == 0 || done == total_steps;
     if (log_now) {
       if (!header_written) {
         log << "step,loss,val_loss,lr,it_per_s,elapsed_s";
@@ -284,12 +317,12 @@ TrainSummary Train(const TrainConfig& requested) {
       const double now_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const double it_s = running_n / std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
       summary.train_loss = running[0] / running_n;
-      const bool val_now = done % c.val_every == 0 || done == c.steps;
+      const bool val_now = done % c.val_every == 0 || done == total_steps;
       const std::vector<double> val = val_now ? validate() : std::vector<double>{};
       auto val_cell = [&](size_t i) { return i < val.size() ? fmt::format("{:.6f}", val[i]) : std::string(); };
       if (val_now) summary.val_loss = val.empty() ? std::nan("") : val[0];
       log << fmt::format("{},{:.6f},{},{:.3g},{:.3f},{:.1f}", done, summary.train_loss, val_now ? val_cell(0) : "",
-                         LearningRate(c, step), it_s, now_s);
+                         LearningRate(c, pretrain, step), it_s, now_s);
       std::string parts_text;
       for (size_t p = 0; p < part_names.size(); ++p) {
         log << fmt::format(",{:.6f},{}", running[p + 1] / running_n, val_cell(p + 1));
@@ -299,22 +332,24 @@ TrainSummary Train(const TrainConfig& requested) {
       log << "\n";
       log.flush();
       if (c.progress) {
-        fmt::print(stderr, "step {}/{}  loss {:.4f}{}{}  lr {:.2e}  {:.2f} it/s  eta {}\n", done, c.steps,
-                   summary.train_loss, val_now ? fmt::format("  val {:.4f}", summary.val_loss) : "", parts_text,
-                   LearningRate(c, step), it_s, Eta((c.steps - done) / std::max(it_s, 1e-9)));
+        fmt::print(stderr, "step {}/{}{}  loss {:.4f}{}{}  lr {:.2e}  {:.2f} it/s  eta {}\n", done, total_steps,
+                   step < pretrain ? " (video pre-training)" : "", summary.train_loss,
+                   val_now ? fmt::format("  val {:.4f}", summary.val_loss) : "", parts_text,
+                   LearningRate(c, pretrain, step), it_s, Eta((total_steps - done) / std::max(it_s, 1e-9)));
       }
       std::fill(running.begin(), running.end(), 0.0);
       running_n = 0;
       window_start = std::chrono::steady_clock::now();
     }
-    if (snapshot_steps.count(done) && done < c.steps) {
-      write_model(fmt::format("{}/samples_{}", c.out, int64_t(done) * rows.robot), done);
+    if (snapshot_steps.count(done) && done < total_steps) {
+      write_model(fmt::format("{}/samples_{}", c.out, robot_samples(done)), done);
     }
-    if (done % c.checkpoint_every == 0 || done == c.steps) save(done);
+    if (done % c.checkpoint_every == 0 || done == total_steps) save(done);
   }
-  summary.steps = c.steps;
-  summary.robot_samples = int64_t(c.steps) * rows.robot;
-  summary.video_samples = int64_t(c.steps) * rows.video;
+  summary.steps = total_steps;
+  summary.pretrain_steps = pretrain;
+  summary.robot_samples = robot_samples(total_steps);
+  summary.video_samples = video_samples(total_steps);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }

@@ -16,6 +16,11 @@ struct TrainConfig {
   std::vector<std::string> data;    // robot datasets (HDF5)
   std::vector<std::string> video;   // action-free video datasets mixed into each batch (co-training)
   int video_batch = 16;             // rows of `video` per step, on top of the `batch` robot rows
+  // Video pre-training (GR-1): the run opens with the steps of `batch` rows drawn from `video`
+  // alone that add up to at least this many samples, then fine-tunes for `steps` (or `samples`)
+  // steps as usual; each stage has its own warm-up and cosine decay. With it, video_batch 0
+  // means no video rows while fine-tuning.
+  int64_t pretrain_samples = 0;
   std::string out;                  // checkpoint folder
   nlohmann::json overrides = nlohmann::json::object();  // model hyper-parameters (--config)
   int steps = 20000;
@@ -38,7 +43,8 @@ struct TrainConfig {
 };
 
 struct TrainSummary {
-  int steps = 0;
+  int steps = 0;           // both stages
+  int pretrain_steps = 0;  // of which video pre-training
   int64_t robot_samples = 0, video_samples = 0;  // rows seen by the end of the run
   double train_loss = 0, val_loss = 0;  // last logged values
   double seconds = 0;
@@ -52,11 +58,13 @@ struct TrainSummary {
 // thread count: every step draws from generators seeded by (seed, step).
 TrainSummary Train(const TrainConfig& config);
 
-// Robot (action-supervised) and video rows of each batch of `config`.
+// Robot (action-supervised) and video rows of each fine-tuning batch of `config`.
 struct BatchRows {
   int robot = 0, video = 0;
 };
 BatchRows RowsPerBatch(const TrainConfig& config);
+// The video pre-training steps of `config` (0 without pre-training).
+int PretrainSteps(const TrainConfig& config);
 
 // The names `--policy` accepts: "autoencoder, diffusion_policy, pad".
 std::string TrainableNames();
