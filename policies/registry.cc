@@ -20,12 +20,13 @@ Family DiffusionPolicyFamily();  // policies/diffusion_policy/
 Family PadFamily();              // policies/pad/
 Family ImageGoalFamily();        // policies/image_goal/
 Family ImageGoalOracleFamily();  // policies/image_goal/ (diagnosis mode)
+Family Gr1Family();              // policies/gr1/
 Family TorchScriptFamily();      // policies/torchscript/
 
 const std::vector<Family>& Families() {
-  static const std::vector<Family> families = {AutoencoderFamily(), ExpertFamily(),          RandomFamily(),
-                                               DiffusionPolicyFamily(), PadFamily(),    ImageGoalFamily(),
-                                               ImageGoalOracleFamily(), TorchScriptFamily()};
+  static const std::vector<Family> families = {
+      AutoencoderFamily(), ExpertFamily(),          RandomFamily(), DiffusionPolicyFamily(), PadFamily(),
+      ImageGoalFamily(),   ImageGoalOracleFamily(), Gr1Family(),    TorchScriptFamily()};
   return families;
 }
 

@@ -444,7 +444,7 @@ TEST_CASE("pad: bad inputs are errors that name the problem", "[pad]") {
   auto no_actions = TinyTrain("pad", dir.str(), 1);
   no_actions.data = {TinyData().video};
   REQUIRE_THROWS_WITH(train::Train(no_actions), Contains("--video"));
-  REQUIRE_THROWS_WITH(train::Train(TinyTrain("gr1", dir.str(), 1)), Contains("unknown trainable 'gr1'; valid: autoencoder, diffusion_policy, pad"));
+  REQUIRE_THROWS_WITH(train::Train(TinyTrain("rt1", dir.str(), 1)), Contains("unknown trainable 'rt1'; valid: autoencoder, diffusion_policy, pad"));
 }
 
 }  // namespace

@@ -1,0 +1,133 @@
+// GR-1 as a padbench policy family (spec `gr1=<checkpoint dir>`): one transformer pass per Act.
+#include <chrono>
+#include <deque>
+
+#include <fmt/format.h>
+
+#include "policies/family.h"
+#include "policies/gr1/model.h"
+#include "policies/learned.h"
+#include "policies/nn/io.h"
+#include "sim/assets.h"
+#include "sim/error.h"
+
+namespace padbench {
+namespace {
+
+class Gr1Policy final : public Policy {
+ public:
+  explicit Gr1Policy(gr1::Model model) : model_(std::move(model)) { model_->eval(); }
+
+  std::string_view Name() const override { return gr1::kName; }
+  PolicyInputs Inputs() const override {
+    PolicyInputs in;
+    in.cameras = {camera()};
+    in.image_size = int(model_->config().autoencoder_config.image_size);
+    return in;
+  }
+  void Reset(const EpisodeInfo& episode) override {
+    instruction_ = episode.instruction;
+    history_.clear();
+  }
+  void Observe(const Observation& obs) override {
+    Step s;
+    s.step = obs.step;
+    s.image = nn::ImageTensor(obs, camera(), int(model_->config().autoencoder_config.image_size), gr1::kName).clone();
+    s.proprio = nn::ProprioTensor(obs);
+    history_.push_back(std::move(s));
+    while (int(history_.size()) > model_->config().history) history_.pop_front();
+  }
+
+  PolicyOutput Act(const Observation& obs) override {
+    if (history_.empty() || history_.back().step != obs.step) Observe(obs);
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    const gr1::Config& c = model_->config();
+    torch::NoGradGuard no_grad;
+    PolicyOutput out;
+    // Image tokens of the steps not yet encoded (one per Act when it executes one action): a
+    // frame's tokens do not depend on its place in the window.
+    std::vector<torch::Tensor> fresh;
+    for (const Step& s : history_)
+      if (!s.tokens.defined()) fresh.push_back(s.image);
+    if (!fresh.empty()) {
+      const auto tokens = model_->ImageTokens(model_->Standardize(model_->EncodeLatents(torch::stack(fresh))));
+      int64_t i = 0;
+      for (Step& s : history_) {
+        if (s.tokens.defined()) continue;
+        s.tokens = tokens[i++];
+        s.image = torch::Tensor();
+      }
+    }
+    const auto encoded = Clock::now();
+    // The window, padded at the episode's start (padding steps are masked; their values unused).
+    const int64_t h = c.history, real = int64_t(history_.size()), pad = h - real;
+    const auto& first = history_.front().tokens;
+    std::vector<torch::Tensor> tokens(size_t(pad), torch::zeros_like(first)), proprio(size_t(pad), torch::zeros({4}));
+    for (const Step& s : history_) {
+      tokens.push_back(s.tokens);
+      proprio.push_back(s.proprio);
+    }
+    auto padding = torch::zeros({1, h}, torch::kBool);
+    padding.slice(1, 0, pad).fill_(true);
+    const gr1::Prediction p =
+        model_->Predict(torch::stack(tokens).unsqueeze(0), torch::stack(proprio).unsqueeze(0), padding, instruction_);
+    out.actions = nn::ToActions(p.actions, 0, c.execute);
+    out.predicted = nn::ToPredictedFrames(nn::ToUint8Hwc(p.frame.unsqueeze(0)), {c.future_offset});
+    const auto end = Clock::now();
+    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+    out.timings_ms["encode"] = ms(start, encoded);
+    out.timings_ms["predict"] = ms(encoded, end);  // the transformer and decoding the frame
+    out.timings_ms["total"] = ms(start, end);
+    return out;
+  }
+
+ private:
+  // One observed step: the image until it is encoded, then its tokens [R, width].
+  struct Step {
+    int step = 0;
+    torch::Tensor image, proprio, tokens;
+  };
+
+  std::string camera() const { return model_->config().autoencoder_config.camera; }
+
+  gr1::Model model_;
+  std::string instruction_;
+  std::deque<Step> history_;
+};
+
+std::unique_ptr<train::Trainable> MakeGr1(const nlohmann::json& overrides, const train::DemoData& data) {
+  gr1::Config config = gr1::Config::FromJson(overrides);
+  if (config.autoencoder.empty()) config.autoencoder = AssetDir() + "/checkpoints/autoencoder";
+  nn::Autoencoder autoencoder = nn::LoadAutoencoder(config.autoencoder);
+  config.autoencoder_config = autoencoder->config();
+  gr1::Config::FromJson(config.ToJson());  // validates the patch against the autoencoder's latent
+  train::CheckImageSize(data, int(config.autoencoder_config.image_size));
+  config.latent_scale = 1.0 / train::SampleLatents(*autoencoder, data).std().item<double>();
+  return train::MakeModelTrainable(gr1::Model(config, std::move(autoencoder), nn::Normalizer::Fit(data.AllProprio()),
+                                              nn::Normalizer::Fit(data.AllActions()), train::TrainingVocabulary(data)));
+}
+
+}  // namespace
+
+Family Gr1Family() {
+  FamilyTrainer trainer;
+  trainer.make = MakeGr1;
+  trainer.from_checkpoint = [](const nlohmann::json& checkpoint) {
+    return train::MakeModelTrainable(gr1::ModelFromCheckpoint(checkpoint));
+  };
+  trainer.tiny_config = R"({"width": 32, "depth": 1, "heads": 2, "history": 3, "action_chunk": 2, "image_tokens": 2,
+                            "obs_queries": 2, "decoder_width": 16, "text_dim": 8})";
+  Family f;
+  f.name = gr1::kName;
+  f.help = "GR-1: a causal transformer over the observation history predicting actions and a future frame, "
+           "from a checkpoint folder";
+  f.takes_path = true;
+  f.make = [](const std::string& dir) {
+    return std::make_unique<Gr1Policy>(LoadCheckpoint(dir, gr1::kName, gr1::ModelFromCheckpoint));
+  };
+  f.trainer = std::move(trainer);
+  return f;
+}
+
+}  // namespace padbench
