@@ -8,10 +8,10 @@
   scripts/protocol.py curves [RUN ...]    evaluate every snapshot on the learning-curve slice and
                                           write results/learning_curves/ (default: every action run)
   scripts/protocol.py show RUN            print the padbench train command of a run
-  scripts/protocol.py select train [V ...]  train the option-selection variants (protocol.json
-                                          "selection") into data/runs/select_<V>/
-  scripts/protocol.py select eval         evaluate them on the development seed and write
-                                          results/pad_selection.md
+  scripts/protocol.py select train F [V ...]  train family F's option-selection variants (F: pad or
+                                          gr1; protocol.json "F_selection") into data/runs/<prefix><V>/
+  scripts/protocol.py select eval F       evaluate them on the development seed and write
+                                          results/F_selection.md
   scripts/protocol.py ablations           evaluate pad_full and every trained ablation run on the
                                           headline slice and write results/pad_ablations.md
   scripts/protocol.py image_goal          evaluate susie, unipi, their ablations and their oracle-goal
@@ -76,6 +76,8 @@ def train_command(protocol, name, out=None, samples=None, config=None, snapshots
            "--data", ",".join(data[d]["out"] for d in r["data"])]
     if r.get("video"):
         cmd += ["--video", ",".join(data[d]["out"] for d in r["video"]), "--video-batch", str(r["video_batch"])]
+    if r.get("pretrain_samples"):
+        cmd += ["--pretrain-samples", str(r["pretrain_samples"])]
     if config or "config" in r:
         cmd += ["--config", config or r["config"]]
     if "steps" in r:
@@ -98,19 +100,30 @@ def finished(out):
     return training.get("steps", 0) >= training.get("total_steps", 1)
 
 
-def select_train(protocol, names):
-    sel = protocol["selection"]
+def selection(protocol, family):
+    """protocol.json's "<family>_selection" block."""
+    key = f"{family}_selection"
+    if key not in protocol or "base_run" not in protocol[key]:
+        choices = [k[:-len("_selection")] for k in protocol if k.endswith("_selection") and "base_run" in protocol[k]]
+        sys.exit(f"protocol.py: no selection '{family}'; choose one of: {', '.join(choices)}")
+    return protocol[key]
+
+
+def select_train(protocol, family, names):
+    sel = selection(protocol, family)
     base = protocol["runs"][sel["base_run"]]
     for v in names or list(sel["variants"]):
         if v not in sel["variants"]:
             sys.exit(f"protocol.py: unknown variant '{v}'; variants: {', '.join(sel['variants'])}")
-        out = run_dir("select_" + v)
+        out = run_dir(sel["prefix"] + v)
         if finished(out):
             print(f"{out} is trained; skipped")
             continue
-        config_path = merged_config(base["config"], sel["variants"][v], "select_" + v)
+        config_path = merged_config(base["config"], sel["variants"][v], sel["prefix"] + v)
         cmd = train_command(protocol, sel["base_run"], out=out, samples=sel["budget_samples"], config=config_path,
                             snapshots=False)
+        if "threads" in sel:
+            cmd[cmd.index("--threads") + 1] = str(sel["threads"])
         run(cmd)
 
 
@@ -368,34 +381,42 @@ def image_goal_select(protocol):
     print("\n".join(lines))
 
 
-def select_eval(protocol):
-    sel = protocol["selection"]
+def select_eval(protocol, family):
+    sel = selection(protocol, family)
     ev = protocol["evaluation"]
-    variants = [v for v in sel["variants"] if finished(run_dir("select_" + v))]
+    base = protocol["runs"][sel["base_run"]]
+    variants = [v for v in sel["variants"] if finished(run_dir(sel["prefix"] + v))]
     if not variants:
-        sys.exit("protocol.py: no trained selection variant; run `select train` first")
-    policies = evaluate_specs({"select_" + v: "pad=" + run_dir("select_" + v) for v in variants}, sel["suite"],
-                              sel["episodes"], ev["development_seed"], "out/pad_selection")
-    lines = ["# PAD option selection", "",
-             f"`scripts/protocol.py select train && scripts/protocol.py select eval`: each variant is the "
-             f"`{sel['base_run']}` recipe (policies/train/protocol.json) with its overrides, trained on "
+        sys.exit(f"protocol.py: no trained selection variant; run `select train {family}` first")
+    names = {v: sel["prefix"] + v for v in variants}
+    policies = evaluate_specs({names[v]: f"{base['policy']}={run_dir(names[v])}" for v in variants}, sel["suite"],
+                              sel["episodes"], ev["development_seed"], f"out/{family}_selection")
+    parts = [k for k in last_validation(run_dir(names[variants[0]])) if k.startswith("val_") and k != "val_loss"]
+    lines = [f"# {family} option selection", "",
+             f"`scripts/protocol.py select train {family} && scripts/protocol.py select eval {family}`: each variant "
+             f"is the `{sel['base_run']}` recipe (policies/train/protocol.json) with its overrides, trained on "
              f"{sel['budget_samples']} action-supervised samples, evaluated on the {sel['suite']} suite, "
              f"{sel['episodes']} episodes per task, development seed {ev['development_seed']} (never the "
-             f"evaluation seed {ev['seed']}); 95% Wilson intervals. Masked PSNR: predicted frames against the real "
-             "ones over the moving objects' pixels, beside the copy-the-current-frame baseline. Validation: the "
-             "last logged loss parts on held-out demonstrations (EMA weights).", "",
-             "| variant | overrides | success (95% CI) | masked PSNR dB, h = 4 / 8 / 12 (persistence) | val action MSE "
-             "| val image MSE | training wall time |",
-             "|---|---|---|---|---|---|---|"]
+             f"evaluation seed {ev['seed']}); 95% Wilson intervals, paired differences against the first row. Masked "
+             "PSNR: predicted frames against the real ones over the moving objects' pixels, beside the "
+             "copy-the-current-frame baseline. Validation: the last logged loss parts on held-out demonstrations "
+             "(EMA weights).", "",
+             "| variant | overrides | success (95% CI) | vs the first row (95% CI) | masked PSNR dB (persistence) | "
+             + " | ".join(parts) + " | Act p50 ms | training wall time |",
+             "|---|---|---|---|---|" + "---|" * len(parts) + "---|---|"]
+    first = policies[names[variants[0]]][1]
     for v in variants:
-        out = run_dir("select_" + v)
-        p = policies["select_" + v][0]
+        out = run_dir(names[v])
+        p, records = policies[names[v]]
         training, val = training_facts(out), last_validation(out)
-        lines.append(f"| {v} | `{json.dumps(sel['variants'][v])}` | {ci(p['overall'])} | {masked_psnr_cell(p)} | "
-                     f"{float(val.get('val_action_mse', 'nan')):.4f} | {float(val.get('val_image_mse', 'nan')):.4f} | "
-                     f"{training['wall_s'] / 60:.1f} min ({training['threads']} threads) |")
+        d, lo, hi, _ = paired_difference(records, first)
+        lines.append(f"| {v} | `{json.dumps(sel['variants'][v])}` | {ci(p['overall'])} | {d:+.1f} [{lo:+.1f}, {hi:+.1f}] | "
+                     f"{masked_psnr_cell(p)} | " + " | ".join(f"{float(val.get(k, 'nan')):.4f}" for k in parts) +
+                     f" | {p['latency']['p50_ms']:.1f} | {training['wall_s'] / 60:.1f} min ({training['threads']} threads) |")
+    if "rule" in sel:
+        lines += ["", sel["rule"]]
     os.makedirs(os.path.join(ROOT, "results"), exist_ok=True)
-    with open(os.path.join(ROOT, "results", "pad_selection.md"), "w") as f:
+    with open(os.path.join(ROOT, sel["results"]), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
 
@@ -425,12 +446,12 @@ def main(argv):
         for name in pick(protocol, names, list(runs)):
             run(train_command(protocol, name))
     elif mode == "select":
-        if not names or names[0] not in ("train", "eval"):
-            sys.exit("protocol.py: select train [VARIANT ...] | select eval")
+        if len(names) < 2 or names[0] not in ("train", "eval"):
+            sys.exit("protocol.py: select train FAMILY [VARIANT ...] | select eval FAMILY")
         if names[0] == "train":
-            select_train(protocol, names[1:])
+            select_train(protocol, names[1], names[2:])
         else:
-            select_eval(protocol)
+            select_eval(protocol, names[1])
     elif mode == "ablations":
         ablations(protocol)
     elif mode == "image_goal":
