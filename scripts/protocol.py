@@ -16,6 +16,8 @@
                                           headline slice and write results/pad_ablations.md
   scripts/protocol.py image_goal          evaluate susie, unipi, their ablations and their oracle-goal
                                           runs on the headline slice and write results/image_goal.md
+  scripts/protocol.py gr1                 evaluate gr1 and its ablation without video pre-training on the
+                                          headline slice and write results/gr1.md
   scripts/protocol.py image_goal_select   evaluate the image-goal inference settings on the development
                                           seed and write results/image_goal_selection.md
 
@@ -288,55 +290,78 @@ def quality_cell(policy):
     return "<br>".join(cells) or "–"
 
 
-IMAGE_GOAL_RUNS = ["susie", "unipi"]
+def validation_cell(out):
+    """The last validation loss parts of a run ("name value" per part)."""
+    val = last_validation(out)
+    return "<br>".join(f"{k[len('val_'):]} {float(v):.4f}" for k, v in val.items() if k.startswith("val_") and k != "val_loss") or "–"
 
 
-def image_goal(protocol):
-    """Both image-goal variants, their ablations and their oracle-goal diagnosis on the headline slice:
-    results/image_goal.md."""
+def family_report(protocol, base_runs, title, about, claims, results_name, extra_specs=None, extra_what=None):
+    """A family's runs (`base_runs` and every run that is an ablation of one), with `extra_specs` {name: spec}
+    of other modes, evaluated on the headline slice into results/<results_name>.md with `claims`
+    (sentence, a, b): paired verdicts where both rows exist."""
     runs = protocol["runs"]
     ev = protocol["evaluation"]
-    names = [n for n in IMAGE_GOAL_RUNS + [n for n in runs if runs[n].get("ablation_of") in IMAGE_GOAL_RUNS]
+    names = [n for n in base_runs + [n for n in runs if runs[n].get("ablation_of") in base_runs]
              if finished(run_dir(n))]
     if not names:
-        sys.exit("protocol.py: no image-goal run is trained; run `protocol.py train susie unipi` first")
-    specs = {n: f"image_goal={run_dir(n)}" for n in names}
-    specs.update({n + "_oracle": f"image_goal_oracle={run_dir(n)}" for n in IMAGE_GOAL_RUNS if n in names})
-    policies = evaluate_specs(specs, ev["suite"], ev["episodes"], ev["seed"], "out/image_goal")
-    what = {n + "_oracle": f"{n}'s low level given the scripted expert's real future frames (oracle goals)"
-            for n in IMAGE_GOAL_RUNS}
-    lines = ["# Image-goal policies (SuSIE, UniPi)", "",
-             f"`scripts/protocol.py image_goal`: each run trained under the protocol (policies/train/protocol.json), "
-             f"evaluated on the {ev['suite']} suite, {ev['episodes']} episodes per task, seed {ev['seed']}; 95% Wilson "
-             "intervals. Goal / plan quality: PSNR of the predicted frames against the frame that arrived at their "
-             "horizon, beside the persistence baseline (the frame seen when predicting, copied forward), over the "
-             "whole frame and over the robot and movable objects. An `_oracle` row runs the same checkpoint with "
-             "the expert's real future frames as goals (`image_goal_oracle=`): it separates wrong goals from a low "
-             "level that cannot reach correct ones.", "",
-             "| run | what | data | easy | medium | hard | overall (95% CI) | goal / plan PSNR dB (persistence) "
-             "| val image MSE | val action MSE | Act p50 ms |",
+        sys.exit(f"protocol.py: none of {', '.join(base_runs)} is trained; run `protocol.py train` first")
+    specs = {n: f"{runs[n]['policy']}={run_dir(n)}" for n in names}
+    specs.update((extra_specs or (lambda trained: {}))(names))
+    policies = evaluate_specs(specs, ev["suite"], ev["episodes"], ev["seed"], f"out/{results_name}")
+    lines = [f"# {title}", "",
+             f"`scripts/protocol.py {results_name}`: each run trained under the protocol (policies/train/protocol.json, "
+             f"two threads), evaluated on the {ev['suite']} suite, {ev['episodes']} episodes per task, seed {ev['seed']}; "
+             "95% Wilson intervals. Predicted frames: PSNR against the frame that arrived at their horizon, beside "
+             "the persistence baseline (the frame seen when predicting, copied forward), over the whole frame and "
+             "over the robot and movable objects. " + about, "",
+             "| run | what | data | robot / video samples | easy | medium | hard | overall (95% CI) | predicted "
+             "frames PSNR dB (persistence) | validation loss parts | Act p50 ms |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for n in specs:
-        run_name = n[:-len("_oracle")] if n.endswith("_oracle") else n
+        run_name = n if n in names else max((r for r in names if n.startswith(r + "_")), key=len)
         p, g = policies[n][0], policies[n][0]["groups"]
-        val = last_validation(run_dir(run_name))
-        r = runs[run_name]
-        lines.append(f"| {n} | {what.get(n, r.get('note', ''))} | {'+'.join(r['data'] + r.get('video', []))} | "
-                     f"{ci(g['easy'])} | {ci(g['medium'])} | {ci(g['hard'])} | **{ci(p['overall'])}** | "
-                     f"{quality_cell(p)} | {float(val.get('val_image_mse', 'nan')):.4f} | "
-                     f"{float(val.get('val_action_mse', 'nan')):.4f} | {p['latency']['p50_ms']:.1f} |")
+        r, training = runs[run_name], training_facts(run_dir(run_name))
+        lines.append(f"| {n} | {(extra_what or {}).get(n, r.get('note', ''))} | {'+'.join(r['data'] + r.get('video', []))} | "
+                     f"{training['robot_samples']} / {training['video_samples']} | {ci(g['easy'])} | {ci(g['medium'])} | "
+                     f"{ci(g['hard'])} | **{ci(p['overall'])}** | {quality_cell(p)} | {validation_cell(run_dir(run_name))} | "
+                     f"{p['latency']['p50_ms']:.1f} |")
     records = {n: policies[n][1] for n in specs}
-    claims = [("Correct goals would lift susie: its goal images limit it (susie_oracle vs susie)", "susie_oracle", "susie"),
-              ("Correct plans would lift unipi (unipi_oracle vs unipi)", "unipi_oracle", "unipi"),
-              ("Action-free video helps susie's high level (susie vs susie_no_video)", "susie", "susie_no_video"),
-              ("A goal image beats a video plan (susie vs unipi)", "susie", "unipi")]
     lines += ["", "Claims (paired by episode: the same seeds for every row):", ""]
     for claim, a, b in claims:
         lines.append(verdict(claim, records[a], records[b]) if a in records and b in records
                      else f"- {claim}: not trained yet.")
-    with open(os.path.join(ROOT, "results", "image_goal.md"), "w") as f:
+    with open(os.path.join(ROOT, "results", results_name + ".md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+IMAGE_GOAL_RUNS = ["susie", "unipi"]
+
+
+def image_goal(protocol):
+    """Both image-goal variants, their ablations and their oracle-goal diagnosis: results/image_goal.md."""
+    family_report(
+        protocol, IMAGE_GOAL_RUNS, "Image-goal policies (SuSIE, UniPi)",
+        "An `_oracle` row runs the same checkpoint with the expert's real future frames as goals "
+        "(`image_goal_oracle=`): it separates wrong goals from a low level that cannot reach correct ones.",
+        [("Correct goals would lift susie: its goal images limit it (susie_oracle vs susie)", "susie_oracle", "susie"),
+         ("Correct plans would lift unipi (unipi_oracle vs unipi)", "unipi_oracle", "unipi"),
+         ("Action-free video helps susie's high level (susie vs susie_no_video)", "susie", "susie_no_video"),
+         ("A goal image beats a video plan (susie vs unipi)", "susie", "unipi")],
+        "image_goal",
+        extra_specs=lambda trained: {n + "_oracle": f"image_goal_oracle={run_dir(n)}" for n in IMAGE_GOAL_RUNS
+                                     if n in trained},
+        extra_what={n + "_oracle": f"{n}'s low level given the scripted expert's real future frames (oracle goals)"
+                    for n in IMAGE_GOAL_RUNS})
+
+
+def gr1(protocol):
+    """GR-1 and its ablation without video pre-training: results/gr1.md."""
+    family_report(
+        protocol, ["gr1"], "GR-1 (causal transformer, video pre-training)",
+        "Robot / video samples: action-supervised rows, and the action-free rows of the video pre-training.",
+        [("Video pre-training helps GR-1 (gr1 vs gr1_no_pretrain)", "gr1", "gr1_no_pretrain")], "gr1")
 
 
 def image_goal_select(protocol):
@@ -456,6 +481,8 @@ def main(argv):
         ablations(protocol)
     elif mode == "image_goal":
         image_goal(protocol)
+    elif mode == "gr1":
+        gr1(protocol)
     elif mode == "image_goal_select":
         image_goal_select(protocol)
     elif mode == "show":
@@ -482,7 +509,7 @@ def main(argv):
             cmd += ["--run", f"{name}={run_dir(name)}"]
         run(cmd)
     else:
-        sys.exit(f"protocol.py: unknown command '{mode}' (data, train, ship, curves, show, select, ablations, image_goal, image_goal_select)")
+        sys.exit(f"protocol.py: unknown command '{mode}' (data, train, ship, curves, show, select, ablations, image_goal, image_goal_select, gr1)")
     return 0
 
 
