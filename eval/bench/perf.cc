@@ -167,14 +167,23 @@ std::vector<PolicyPerf> MeasurePolicies(const std::vector<std::string>& specs, G
     auto env = MakeTaskEnv(FindTask("reach"), *policy, renderer.get());
     for (int threads : {1, 2}) {
       SetTorchThreads(threads);
-      const Observation obs = env->Reset(3);
+      Observation obs = env->Reset(3);
       policy->Reset({"reach", obs.instruction, 3, 100, nullptr, nullptr});
       policy->Observe(obs);
       std::vector<double> ms;
       for (int i = 0; i < calls + 2; ++i) {
         const auto start = Clock::now();
-        policy->Act(obs);
+        const PolicyOutput output = policy->Act(obs);
         if (i >= 2) ms.push_back(1e3 * Since(start));  // the first calls warm up allocators and caches
+        // On to the next Act's observation, as in an episode (untimed): each Act sees new frames
+        // and a replanning policy's every kind of Act is measured.
+        for (const Action& planned : output.actions) {
+          env->Step(output.kind == ActionKind::kWaypoint
+                        ? WaypointAction(planned, obs.ee_pos, env->env().config().action_scale)
+                        : planned);
+          obs = env->Observe();
+          policy->Observe(obs);
+        }
       }
       const LatencyStats st = Summarize(ms);
       out.push_back({spec, threads, st.p50, st.p95, st.count});

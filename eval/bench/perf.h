@@ -44,7 +44,8 @@ struct TrainPerf {
   double samples_per_s = 0;
 };
 
-// Act latency of each learned policy spec with 1 and 2 torch threads (reach, 64x64 corner view).
+// Act latency of each learned policy spec with 1 and 2 torch threads (reach, 64x64 corner view), each
+// Act on the observation after the previous chunk ran, as in an episode.
 std::vector<PolicyPerf> MeasurePolicies(const std::vector<std::string>& specs, GlBackend gl, int calls = 30);
 // Training samples/s of `policy` with its default config on a small dataset collected for the purpose.
 TrainPerf MeasureTraining(const std::string& policy, GlBackend gl, int steps = 30, int batch = 64, int threads = 2);
