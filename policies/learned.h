@@ -19,6 +19,17 @@
 
 namespace padbench {
 
+// What every learned family's config.json holds besides its training facts: the family's name,
+// its config, the proprio and action normalisers and the vocabulary.
+struct CheckpointParts {
+  nlohmann::json config;
+  nn::Normalizer proprio, actions;
+  nn::Vocabulary vocabulary;
+};
+nlohmann::json WriteCheckpointParts(std::string_view family, const CheckpointParts& parts);
+// Throws padbench::Error naming `family` when a part is missing or malformed.
+CheckpointParts ReadCheckpointParts(const nlohmann::json& checkpoint, std::string_view family);
+
 // Reads DIR/config.json (checked to belong to `family`), rebuilds the model with
 // `from_checkpoint` and loads DIR/model.pt into it. Errors name the folder and what is wrong.
 template <typename Model>

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "policies/checkpoint.h"
+#include "policies/learned.h"
 #include "sim/error.h"
 
 namespace padbench::dp {
@@ -138,10 +139,7 @@ torch::Tensor ModelImpl::Sample(const torch::Tensor& cond, torch::Generator& gen
 }
 
 nlohmann::json ModelImpl::Checkpoint() const {
-  return {{"policy", kName},
-          {"config", config_.ToJson()},
-          {"normalizers", {{"proprio", proprio_norm_.ToJson()}, {"actions", action_norm_.ToJson()}}},
-          {"vocabulary", vocabulary_.ToJson()}};
+  return WriteCheckpointParts(kName, {config_.ToJson(), proprio_norm_, action_norm_, vocabulary_});
 }
 
 train::DataSpec ModelImpl::data_spec() const {
@@ -157,13 +155,8 @@ train::DataSpec ModelImpl::data_spec() const {
 }
 
 Model ModelFromCheckpoint(const nlohmann::json& checkpoint) {
-  try {
-    const auto& norms = checkpoint.at("normalizers");
-    return Model(Config::FromJson(checkpoint.at("config")), nn::Normalizer::FromJson(norms.at("proprio")),
-                 nn::Normalizer::FromJson(norms.at("actions")), nn::Vocabulary::FromJson(checkpoint.at("vocabulary")));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(fmt::format("diffusion_policy checkpoint: malformed config.json ({})", e.what()));
-  }
+  const CheckpointParts parts = ReadCheckpointParts(checkpoint, kName);
+  return Model(Config::FromJson(parts.config), parts.proprio, parts.actions, parts.vocabulary);
 }
 
 }  // namespace padbench::dp

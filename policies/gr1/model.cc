@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "policies/checkpoint.h"
+#include "policies/learned.h"
 #include "sim/error.h"
 
 namespace padbench::gr1 {
@@ -283,10 +284,7 @@ std::vector<torch::Tensor> ModelImpl::ActionHeadParameters() const {
 }
 
 nlohmann::json ModelImpl::Checkpoint() const {
-  return {{"policy", kName},
-          {"config", config_.ToJson()},
-          {"normalizers", {{"proprio", proprio_norm_.ToJson()}, {"actions", action_norm_.ToJson()}}},
-          {"vocabulary", vocabulary_.ToJson()}};
+  return WriteCheckpointParts(kName, {config_.ToJson(), proprio_norm_, action_norm_, vocabulary_});
 }
 
 void ModelImpl::PrepareData(train::DemoData& data) {
@@ -304,14 +302,9 @@ train::DataSpec ModelImpl::data_spec() const {
 }
 
 Model ModelFromCheckpoint(const nlohmann::json& checkpoint) {
-  try {
-    const auto& norms = checkpoint.at("normalizers");
-    const Config config = Config::FromJson(checkpoint.at("config"));
-    return Model(config, nn::Autoencoder(config.autoencoder_config), nn::Normalizer::FromJson(norms.at("proprio")),
-                 nn::Normalizer::FromJson(norms.at("actions")), nn::Vocabulary::FromJson(checkpoint.at("vocabulary")));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(fmt::format("gr1 checkpoint: malformed config.json ({})", e.what()));
-  }
+  const CheckpointParts parts = ReadCheckpointParts(checkpoint, kName);
+  const Config config = Config::FromJson(parts.config);
+  return Model(config, nn::Autoencoder(config.autoencoder_config), parts.proprio, parts.actions, parts.vocabulary);
 }
 
 }  // namespace padbench::gr1

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "policies/checkpoint.h"
+#include "policies/learned.h"
 #include "sim/error.h"
 
 namespace padbench::image_goal {
@@ -328,24 +329,16 @@ train::DataSpec ModelImpl::data_spec() const {
 }
 
 nlohmann::json ModelImpl::Checkpoint() const {
-  return {{"policy", kName},
-          {"config", config_.ToJson()},
-          {"normalizers", {{"proprio", proprio_norm_.ToJson()}, {"actions", action_norm_.ToJson()}}},
-          {"vocabulary", vocabulary_.ToJson()}};
+  return WriteCheckpointParts(kName, {config_.ToJson(), proprio_norm_, action_norm_, vocabulary_});
 }
 
 Model ModelFromCheckpoint(const nlohmann::json& checkpoint) {
-  try {
-    const auto& norms = checkpoint.at("normalizers");
-    const Config config = Config::FromJson(checkpoint.at("config"));
-    dp::Model low{nullptr};
-    if (config.kind() == Variant::kSusie) low = dp::ModelFromCheckpoint(config.low_level);
-    return Model(config, nn::Autoencoder(config.autoencoder_config), nn::Vocabulary::FromJson(checkpoint.at("vocabulary")),
-                 std::move(low), nn::Normalizer::FromJson(norms.at("proprio")),
-                 nn::Normalizer::FromJson(norms.at("actions")));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(fmt::format("image_goal checkpoint: malformed config.json ({})", e.what()));
-  }
+  const CheckpointParts parts = ReadCheckpointParts(checkpoint, kName);
+  const Config config = Config::FromJson(parts.config);
+  dp::Model low{nullptr};
+  if (config.kind() == Variant::kSusie) low = dp::ModelFromCheckpoint(config.low_level);
+  return Model(config, nn::Autoencoder(config.autoencoder_config), parts.vocabulary, std::move(low), parts.proprio,
+               parts.actions);
 }
 
 }  // namespace padbench::image_goal

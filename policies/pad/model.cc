@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "policies/checkpoint.h"
+#include "policies/learned.h"
 #include "policies/nn/io.h"
 #include "sim/error.h"
 
@@ -332,10 +333,7 @@ double ModelImpl::DenoiseFlops() const {
 }
 
 nlohmann::json ModelImpl::Checkpoint() const {
-  return {{"policy", kName},
-          {"config", config_.ToJson()},
-          {"normalizers", {{"proprio", proprio_norm_.ToJson()}, {"actions", action_norm_.ToJson()}}},
-          {"vocabulary", vocabulary_.ToJson()}};
+  return WriteCheckpointParts(kName, {config_.ToJson(), proprio_norm_, action_norm_, vocabulary_});
 }
 
 void ModelImpl::PrepareData(train::DemoData& data) {
@@ -354,14 +352,9 @@ train::DataSpec ModelImpl::data_spec() const {
 }
 
 Model ModelFromCheckpoint(const nlohmann::json& checkpoint) {
-  try {
-    const auto& norms = checkpoint.at("normalizers");
-    const Config config = Config::FromJson(checkpoint.at("config"));
-    return Model(config, nn::Autoencoder(config.autoencoder_config), nn::Normalizer::FromJson(norms.at("proprio")),
-                 nn::Normalizer::FromJson(norms.at("actions")), nn::Vocabulary::FromJson(checkpoint.at("vocabulary")));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(fmt::format("pad checkpoint: malformed config.json ({})", e.what()));
-  }
+  const CheckpointParts parts = ReadCheckpointParts(checkpoint, kName);
+  const Config config = Config::FromJson(parts.config);
+  return Model(config, nn::Autoencoder(config.autoencoder_config), parts.proprio, parts.actions, parts.vocabulary);
 }
 
 }  // namespace padbench::pad

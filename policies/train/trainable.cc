@@ -8,6 +8,27 @@
 #include "sim/error.h"
 #include "tasks/registry.h"
 
+namespace padbench {
+
+nlohmann::json WriteCheckpointParts(std::string_view family, const CheckpointParts& parts) {
+  return {{"policy", family},
+          {"config", parts.config},
+          {"normalizers", {{"proprio", parts.proprio.ToJson()}, {"actions", parts.actions.ToJson()}}},
+          {"vocabulary", parts.vocabulary.ToJson()}};
+}
+
+CheckpointParts ReadCheckpointParts(const nlohmann::json& checkpoint, std::string_view family) {
+  try {
+    const auto& norms = checkpoint.at("normalizers");
+    return {checkpoint.at("config"), nn::Normalizer::FromJson(norms.at("proprio")),
+            nn::Normalizer::FromJson(norms.at("actions")), nn::Vocabulary::FromJson(checkpoint.at("vocabulary"))};
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("{} checkpoint: malformed config.json ({})", family, e.what()));
+  }
+}
+
+}  // namespace padbench
+
 namespace padbench::train {
 
 std::string TrainableNames() { return FamilyNames("trainable"); }
