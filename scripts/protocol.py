@@ -310,12 +310,12 @@ def family_report(protocol, base_runs, title, about, claims, results_name, extra
     specs.update((extra_specs or (lambda trained: {}))(names))
     policies = evaluate_specs(specs, ev["suite"], ev["episodes"], ev["seed"], f"out/{results_name}")
     lines = [f"# {title}", "",
-             f"`scripts/protocol.py {results_name}`: each run trained under the protocol (policies/train/protocol.json, "
-             f"two threads), evaluated on the {ev['suite']} suite, {ev['episodes']} episodes per task, seed {ev['seed']}; "
+             f"`scripts/protocol.py {results_name}`: each run trained under the protocol (policies/train/protocol.json), "
+             f"evaluated on the {ev['suite']} suite, {ev['episodes']} episodes per task, seed {ev['seed']}; "
              "95% Wilson intervals. Predicted frames: PSNR against the frame that arrived at their horizon, beside "
              "the persistence baseline (the frame seen when predicting, copied forward), over the whole frame and "
              "over the robot and movable objects. " + about, "",
-             "| run | what | data | robot / video samples | easy | medium | hard | overall (95% CI) | predicted "
+             "| run | what | data | robot / video samples (threads) | easy | medium | hard | overall (95% CI) | predicted "
              "frames PSNR dB (persistence) | validation loss parts | Act p50 ms |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for n in specs:
@@ -323,7 +323,7 @@ def family_report(protocol, base_runs, title, about, claims, results_name, extra
         p, g = policies[n][0], policies[n][0]["groups"]
         r, training = runs[run_name], training_facts(run_dir(run_name))
         lines.append(f"| {n} | {(extra_what or {}).get(n, r.get('note', ''))} | {'+'.join(r['data'] + r.get('video', []))} | "
-                     f"{training['robot_samples']} / {training['video_samples']} | {ci(g['easy'])} | {ci(g['medium'])} | "
+                     f"{training['robot_samples']} / {training['video_samples']} ({training['threads']}) | {ci(g['easy'])} | {ci(g['medium'])} | "
                      f"{ci(g['hard'])} | **{ci(p['overall'])}** | {quality_cell(p)} | {validation_cell(run_dir(run_name))} | "
                      f"{p['latency']['p50_ms']:.1f} |")
     records = {n: policies[n][1] for n in specs}

@@ -16,6 +16,7 @@ bin=${1:-build/padbench}
 out=${2:-out/regression}
 slice=(--policy diffusion_policy=assets/checkpoints/diffusion_policy --policy pad=assets/checkpoints/pad
        --policy image_goal=assets/checkpoints/susie --policy image_goal=assets/checkpoints/unipi
+       --policy gr1=assets/checkpoints/gr1
        --task reach --task button-press --task drawer-open --task drawer-close
        --episodes 10 --seed 1000 --workers 2)
 if [ "$update" = 1 ]; then

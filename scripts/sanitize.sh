@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The sanitizer pass of the test command: builds padbench and the fast test binaries with
 # AddressSanitizer and UndefinedBehaviorSanitizer in build-asan/, runs the sim, tasks and eval
-# tests under them, then a mix of both learned policies in one worker process (the setting in
-# which a heap corruption was once seen). Any report fails the run.
+# tests under them, then a mix of learned policies (Diffusion Policy, PAD, GR-1) in one worker
+# process (the setting in which a heap corruption was once seen). Any report fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${PADBENCH_JOBS:-$(nproc)}
@@ -13,7 +13,7 @@ export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktra
 (cd build-asan && ctest --output-on-failure -j "${PADBENCH_TEST_JOBS:-2}" -R '^(sim|tasks|eval):')
 rm -rf build-asan/mix
 ./build-asan/padbench eval --policy diffusion_policy=assets/checkpoints/diffusion_policy \
-  --policy pad=assets/checkpoints/pad --task drawer-open --task push --task reach --episodes 3 --workers 1 \
+  --policy pad=assets/checkpoints/pad --policy gr1=assets/checkpoints/gr1 --task drawer-open --task push --task reach --episodes 3 --workers 1 \
   --seed 0 --out build-asan/mix > build-asan/mix.log
 grep -q 'results: build-asan/mix/' build-asan/mix.log
 echo "sanitizers: tests and the learned-policy mix ran clean"
