@@ -126,7 +126,7 @@ void AddTrainCommands(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--out", o->config.out, "Checkpoint folder")->required();
   cmd->add_option("--config", o->config_file, "JSON file of model hyper-parameters (see the policy's README)");
-  cmd->add_option("--steps", o->config.steps, "Optimiser steps")->capture_default_str();
+  cmd->add_option("--steps", o->config.steps, "Optimiser steps (of fine-tuning, after any --pretrain-samples)")->capture_default_str();
   cmd->add_option("--samples", o->config.samples,
                   "Action-supervised sample budget (robot rows over the run); sets --steps when given");
   cmd->add_option("--batch", o->config.batch, "Batch size")->capture_default_str();
@@ -137,8 +137,8 @@ void AddTrainCommands(CLI::App& app) {
   cmd->add_option("--checkpoint-every", o->config.checkpoint_every, "Steps between checkpoints")->capture_default_str();
   cmd->add_option("--val-every", o->config.val_every, "Steps between validation losses")->capture_default_str();
   cmd->add_option("--snapshots", o->config.snapshot_fractions,
-                  "Fractions of the run (comma-separated, in (0, 1)) kept as OUT/samples_N/ checkpoints "
-                  "for learning curves")
+                  "Fractions of the run's fine-tuning (comma-separated, in (0, 1)) kept as OUT/samples_N/ "
+                  "checkpoints for learning curves (N: action-supervised samples)")
       ->delimiter(',');
   cmd->add_flag("--resume", o->config.resume, "Continue the run in --out from its last checkpoint");
   cmd->callback([o] {
