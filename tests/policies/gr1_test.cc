@@ -246,20 +246,7 @@ TEST_CASE("gr1: a checkpoint round trip gives identical actions and frames", "[g
                        loaded->ImageTokens(loaded->Standardize(loaded->EncodeLatents(images)))));
 }
 
-// Demonstrations of reach at 64x64, collected once per process.
-const std::string& ReachData() {
-  static testing::TempPath dir;
-  static const std::string path = [] {
-    std::filesystem::create_directories(dir.path());
-    CollectConfig c;
-    c.tasks = {FindTask("reach")};
-    c.episodes = 2;
-    c.out = dir.str() + "/reach.hdf5";
-    Collect(c, false);
-    return c.out;
-  }();
-  return path;
-}
+using testing::ReachData;
 
 class Recorder : public RolloutObserver {
  public:
@@ -315,24 +302,13 @@ TEST_CASE("gr1: the policy's cached window matches a recomputation from the obse
 TEST_CASE("gr1: video pre-training runs first in the same run and checkpoint", "[gr1]") {
   testing::TempPath dir;
   std::filesystem::create_directories(dir.path());
-  train::TrainConfig c;
-  c.policy = "gr1";
-  c.data = {ReachData()};
+  train::TrainConfig c = testing::TinyTrainConfig("gr1", {ReachData()}, dir.str() + "/run");
   c.video = {ReachData()};  // its actions unused: pre-training reads the frames only
   c.video_batch = 0;
   c.pretrain_samples = 10;  // 3 steps of 4 rows
-  c.out = dir.str() + "/run";
-  c.overrides = json::parse(FindFamily("gr1", "trainable").trainer->tiny_config);
   c.steps = 2;
-  c.batch = 4;
-  c.threads = 1;
-  c.warmup = 1;
-  c.log_every = 1;
   c.val_every = 5;
   c.checkpoint_every = 5;
-  c.val_batches = 1;
-  c.snapshot_fractions = {0.5};
-  c.progress = false;
   const train::TrainSummary s = train::Train(c);
   REQUIRE(s.steps == 5);
   REQUIRE(s.pretrain_steps == 3);

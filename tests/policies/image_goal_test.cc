@@ -161,20 +161,7 @@ TEST_CASE("image_goal: temporal ensembling averages the overlapping predictions"
   REQUIRE_THROWS(weighted.At(9));  // nothing covers it
 }
 
-// Demonstrations of reach at 64x64, collected once per process.
-const std::string& ReachData() {
-  static testing::TempPath dir;
-  static const std::string path = [] {
-    std::filesystem::create_directories(dir.path());
-    CollectConfig c;
-    c.tasks = {FindTask("reach")};
-    c.episodes = 2;
-    c.out = dir.str() + "/reach.hdf5";
-    Collect(c, false);
-    return c.out;
-  }();
-  return path;
-}
+using testing::ReachData;
 
 std::string TrainTiny(const std::string& out, const json& overrides) {
   return testing::TrainTiny("image_goal", {ReachData()}, out, overrides);
