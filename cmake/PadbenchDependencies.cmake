@@ -10,6 +10,14 @@ find_package(CLI11 REQUIRED)
 find_package(HDF5 REQUIRED COMPONENTS C CXX)
 find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs videoio)
 find_package(Threads REQUIRED)
+# MPI (OpenMPI from Debian) for runs across ranks; a build without it runs everything locally.
+if(PADBENCH_WITH_MPI STREQUAL "ON")
+  find_package(MPI REQUIRED COMPONENTS CXX)
+elseif(PADBENCH_WITH_MPI STREQUAL "AUTO")
+  find_package(MPI QUIET COMPONENTS CXX)
+endif()
+set(PADBENCH_MPI ${MPI_CXX_FOUND})
+message(STATUS "padbench: MPI ${PADBENCH_MPI} (PADBENCH_WITH_MPI=${PADBENCH_WITH_MPI})")
 find_package(Torch REQUIRED)  # ${TORCH_LIBRARIES}; only policies/ links it, privately
 if(PADBENCH_BUILD_VIEWER)
   pkg_check_modules(IMGUI REQUIRED IMPORTED_TARGET imgui)  # static libimgui.a with the GLFW + OpenGL3 backends

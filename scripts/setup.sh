@@ -11,6 +11,7 @@ PACKAGES=(
   catch2 libfmt-dev nlohmann-json3-dev libcli11-dev libhdf5-dev
   libegl-dev libegl1-mesa-dev libgles-dev libosmesa6-dev libgl1-mesa-dri
   xvfb xauth python3-h5py
+  openmpi-bin libopenmpi-dev
 )
 
 missing=()

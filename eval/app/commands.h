@@ -22,6 +22,15 @@ inline CLI::Validator SeedValidator() {
       "SEED");
 }
 
+// --rank-timeout of the commands that run across MPI ranks (eval, experts, collect).
+inline void AddRankTimeout(CLI::App& cmd, double& seconds) {
+  cmd.add_option("--rank-timeout", seconds,
+                 "Under mpirun: seconds of silence after which a rank counts as dead and its episodes run on "
+                 "another rank")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
 // tasks, render, experts, collect, perf, sheet.
 void AddSimCommands(CLI::App& app);
 // eval, compare, merge, curves (argv is recorded in results.json).

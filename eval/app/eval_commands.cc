@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/app/commands.h"
+#include "eval/cluster/transport.h"
 #include "eval/report/compare.h"
 #include "eval/engine/engine.h"
 #include "eval/bench/learning_curves.h"
@@ -81,7 +82,10 @@ void AddEval(CLI::App& app, const std::string& command_line) {
                   "Seconds an Act call may take; a longer one kills its worker and records policy_timeout")
       ->capture_default_str();
   cmd->add_option("--gl", o->gl, "GL backend: auto, egl, osmesa")->capture_default_str();
+  AddRankTimeout(*cmd, o->config.rank_timeout_s);
   cmd->add_flag("--json", o->json, "Print results.json's aggregated block instead of the summary");
+  cmd->footer("Under mpirun (a build with MPI), rank 0 owns --out and hands episodes out to every rank, each "
+              "running --workers workers; outcomes equal a local run's. See the README's \"Several machines\".");
   cmd->callback([o, command_line] {
     o->config.tasks.clear();
     for (const std::string& name : o->tasks) o->config.tasks.push_back(FindTask(name));
@@ -89,10 +93,16 @@ void AddEval(CLI::App& app, const std::string& command_line) {
     std::tie(o->config.shard_index, o->config.shard_count) = ParseShard(o->shard);
     o->config.gl = ParseGlBackend(o->gl);
     o->config.command_line = command_line;
-    o->config.progress = !o->json;
+    o->config.cluster = MpiWorld();
+    const bool owner = !o->config.cluster || o->config.cluster->rank() == 0;
+    o->config.progress = !o->json && owner;
     std::signal(SIGINT, OnSignal);
     std::signal(SIGTERM, OnSignal);
     const EvalOutcome outcome = RunEval(o->config);
+    if (!owner) {  // rank 0 reports the run
+      if (outcome.interrupted) std::exit(130);
+      return;
+    }
     if (outcome.interrupted) {
       fmt::print(stderr, "interrupted: {} episodes are saved in {}/episodes.jsonl; finish with the same command and --resume\n",
                  outcome.episodes.size(), o->config.out_dir);

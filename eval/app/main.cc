@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "eval/app/commands.h"
+#include "eval/cluster/transport.h"
 #include "sim/error.h"
 
 int main(int argc, char** argv) {
@@ -20,6 +21,14 @@ int main(int argc, char** argv) {
   padbench::cli::AddTrainCommands(app);
   // Every failure is one line "padbench: error: ..." and exit code 2; --help exits 0.
   try {
+    // Under mpirun every rank runs the same command: only these share the work out.
+    const std::string command = argc > 1 ? argv[1] : "";
+    if (padbench::LaunchedRanks() > 1 && !command.empty() && command[0] != '-' && command != "eval" &&
+        command != "experts" && command != "collect") {
+      throw padbench::Error(fmt::format("`padbench {}` does not run across MPI ranks (eval, experts and collect "
+                                        "do); run it without mpirun",
+                                        command));
+    }
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/app/commands.h"
+#include "eval/cluster/transport.h"
 #include "eval/data/collect.h"
 #include "eval/data/experts.h"
 #include "eval/bench/perf.h"
@@ -126,6 +127,7 @@ void AddExperts(CLI::App& app) {
     std::vector<double> noise{0.0, 0.1};
     bool json = false;
     std::string out;
+    double rank_timeout_s = 30;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("experts", "Success of the scripted experts per task and group (no rendering)");
@@ -135,19 +137,24 @@ void AddExperts(CLI::App& app) {
   cmd->add_option("--noise", o->noise, "Action noise levels (Gaussian sigma in action units)")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--workers", o->workers, "Threads")->capture_default_str();
+  cmd->add_option("--workers", o->workers, "Threads (per rank under mpirun)")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print JSON instead of the table");
   cmd->add_option("--out", o->out, "Also write the JSON report to this file");
+  AddRankTimeout(*cmd, o->rank_timeout_s);
   cmd->callback([o] {
     if (o->episodes < 1) throw Error("--episodes must be >= 1");
     if (o->workers < 1) throw Error("--workers must be >= 1");
     ExpertRunConfig config;
+    config.cluster = MpiWorld();
+    config.rank_timeout_s = o->rank_timeout_s;
+    const bool owner = !config.cluster || config.cluster->rank() == 0;
     config.tasks = o->tasks.Resolve();
     config.episodes = o->episodes;
     config.seed = o->seed;
     config.noises = o->noise;
     config.workers = o->workers;
     const ExpertReport report = RunExperts(config, /*progress=*/!o->json);
+    if (!owner) return;  // rank 0 reports
     const nlohmann::json json = ExpertReportJson(report);
     if (!o->out.empty()) {
       std::ofstream(o->out) << json.dump(2) << "\n";
@@ -184,11 +191,15 @@ void AddCollect(CLI::App& app) {
   cmd->add_flag("--paraphrases", o->config.env.sample_instruction,
                 "Draw a paraphrase of the instruction per episode (default: the canonical one)");
   cmd->add_option("--gl", o->gl, "GL backend: auto, egl, osmesa")->capture_default_str();
+  AddRankTimeout(*cmd, o->config.rank_timeout_s);
   cmd->callback([o] {
     if (o->tasks.task.empty() && o->tasks.suite.empty()) throw Error("collect needs --task or --suite");
     o->config.tasks = o->tasks.Resolve();
     o->config.gl = ParseGlBackend(o->gl);
-    const CollectSummary s = Collect(o->config);
+    o->config.cluster = MpiWorld();
+    const bool owner = !o->config.cluster || o->config.cluster->rank() == 0;
+    const CollectSummary s = Collect(o->config, /*progress=*/owner);
+    if (!owner) return;  // rank 0 wrote the file
     fmt::print("wrote {} episodes ({} frames, {} attempts) to {} in {:.1f} s ({:.0f} frames/s)\n", s.episodes,
                s.frames, s.attempts, o->config.out, s.seconds, s.frames / s.seconds);
   });

@@ -1,14 +1,17 @@
 #include "eval/data/experts.h"
 
-#include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <memory>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "eval/cluster/job_queue.h"
 #include "eval/report/progress.h"
 #include "eval/report/stats.h"
 #include "sim/error.h"
@@ -38,42 +41,67 @@ ExpertReport RunExperts(const ExpertRunConfig& config, bool progress) {
     for (size_t k = 0; k < num_noise; ++k)
       for (int i = 0; i < config.episodes; ++i) jobs.push_back({t, k, i});
 
+  const bool owner = !config.cluster || config.cluster->rank() == 0;
   std::optional<ProgressBar> bar;
-  if (progress) bar.emplace(int64_t(jobs.size()), "experts");
-  std::atomic<size_t> next{0};
-  std::atomic<int64_t> done{0};
-  std::mutex mutex;
-  std::exception_ptr error;
+  if (progress && owner) bar.emplace(int64_t(jobs.size()), "experts");
+  int64_t done = 0;
+  // A result is "<success> <diverged> <steps>"; rank 0 adds them into the rows.
+  auto add = [&](size_t j, const std::string& result) {
+    int success = 0, diverged = 0, steps = 0;
+    std::sscanf(result.c_str(), "%d %d %d", &success, &diverged, &steps);
+    ExpertRow& row = report.rows[jobs[j].task];
+    row.successes[jobs[j].noise] += success;
+    row.diverged[jobs[j].noise] += diverged;
+    if (success) row.mean_steps[jobs[j].noise] += steps;
+    if (bar) bar->Update(++done);
+  };
+  QueueOptions options;
+  options.rank_timeout_s = config.rank_timeout_s;
+  options.fingerprint = ExpertReportJson(report).dump();  // the tasks, noise levels, episodes and seed
+  std::unique_ptr<JobSource> source;
+  if (owner) {
+    std::vector<size_t> ids(jobs.size());
+    std::iota(ids.begin(), ids.end(), size_t(0));
+    source = std::make_unique<JobServer>(config.cluster, ids, add, options);
+  } else {
+    source = std::make_unique<JobClient>(*config.cluster, options);
+  }
+  std::mutex mutex;  // the source, the rows and the bar; MPI calls come from one thread at a time
   const auto start = std::chrono::steady_clock::now();
   auto work = [&] {
     try {
       std::vector<std::unique_ptr<TaskEnv>> envs(config.tasks.size());
-      for (size_t j; (j = next++) < jobs.size();) {
+      while (true) {
+        size_t j = 0;
+        JobSource::Next next;
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          source->Poll(1);
+          next = source->Take(&j);
+        }
+        if (next == JobSource::Next::kDone) return;
+        if (next == JobSource::Next::kWait) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+          continue;
+        }
         const Job& job = jobs[j];
         auto& env = envs[job.task];
         if (!env) env = TaskEnv::Create(config.tasks[job.task], {}, nullptr);
         const uint64_t seed = EpisodeSeed(config.seed, config.tasks[job.task]->Name(), job.index);
         const ExpertEpisode ep = RunExpertEpisode(*env, seed, config.noises[job.noise]);
-        {
-          std::lock_guard<std::mutex> lock(mutex);
-          ExpertRow& row = report.rows[job.task];
-          row.successes[job.noise] += ep.success;
-          row.diverged[job.noise] += ep.diverged;
-          if (ep.success) row.mean_steps[job.noise] += ep.steps;
-          if (bar) bar->Update(++done);
-        }
+        std::lock_guard<std::mutex> lock(mutex);
+        source->Complete(j, fmt::format("{} {} {}", int(ep.success), int(ep.diverged), ep.steps));
       }
-    } catch (...) {
+    } catch (const std::exception& e) {
       std::lock_guard<std::mutex> lock(mutex);
-      if (!error) error = std::current_exception();
-      next = jobs.size();
+      source->Stop(e.what());
     }
   };
   std::vector<std::thread> threads;
   for (int w = 1; w < config.workers; ++w) threads.emplace_back(work);
   work();
   for (auto& t : threads) t.join();
-  if (error) std::rethrow_exception(error);
+  if (!source->error().empty()) throw Error(source->error());
   if (bar) bar->Finish();
   for (ExpertRow& row : report.rows)
     for (size_t k = 0; k < num_noise; ++k)

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "eval/cluster/transport.h"
 #include "tasks/task.h"
 
 namespace padbench {
@@ -18,6 +19,8 @@ struct ExpertRunConfig {
   uint64_t seed = 0;
   std::vector<double> noises{0.0, 0.1};
   int workers = 1;
+  Transport* cluster = nullptr;   // set: one rank of a distributed run; rank 0 adds up every rank's episodes
+  double rank_timeout_s = 30;     // a rank silent this long is dead: its episodes run elsewhere
 };
 
 struct ExpertRow {
@@ -35,7 +38,8 @@ struct ExpertReport {
 };
 
 // Runs every (task, noise, episode) without rendering; episode seeds come from
-// EpisodeSeed(seed, task, index), so results do not depend on `workers`.
+// EpisodeSeed(seed, task, index), so results depend neither on `workers` nor on the ranks.
+// On a rank other than 0 the report holds zeros.
 ExpertReport RunExperts(const ExpertRunConfig& config, bool progress = true);
 // Markdown table: per task, then per group and overall, success % with Wilson 95% intervals.
 std::string FormatExpertTable(const ExpertReport& report);

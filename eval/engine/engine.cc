@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 
 #include <fmt/format.h>
 
+#include "eval/cluster/job_queue.h"
 #include "eval/engine/aggregate.h"
 #include "eval/report/progress.h"
 #include "eval/report/report.h"
@@ -117,14 +119,17 @@ class StopObserver : public RolloutObserver {
 };
 
 // Finishes a run: aggregates, writes results.json and the reports.
+// `how` joins the metadata (how the episodes ran: ranks, workers).
 json Finish(const std::string& out_dir, std::vector<EpisodeRecord>& records, const json& identity,
-            const std::string& command_line, const RunTiming& timing, bool plots) {
+            const std::string& command_line, const RunTiming& timing, bool plots, const json& how = json::object()) {
   const std::vector<std::string> policies = identity.at("policies");
   const std::vector<std::string> tasks = identity.at("tasks");
   SortCanonical(records, policies, tasks);
   json per_episode = json::array();
   for (const EpisodeRecord& r : records) per_episode.push_back(EpisodeToJson(r));
-  json results = {{"metadata", RunMetadata(command_line)},
+  json metadata = RunMetadata(command_line);
+  metadata.update(how);
+  json results = {{"metadata", metadata},
                   {"config", identity},
                   {"per_episode", per_episode},
                   {"aggregated", Aggregate(records, policies, timing)}};
@@ -160,11 +165,11 @@ EpisodeRecord RunJob(const EvalConfig& config, EpisodeRunner& runner, const Job&
 
 // The in-process worker (one, when this process already renders): every job in order.
 void RunInProcess(const EvalConfig& config, const PolicyFactory& make, const std::vector<Job>& jobs,
-                  const std::function<void(EpisodeRecord)>& emit) {
+                  const std::vector<size_t>& todo, const std::function<void(EpisodeRecord)>& emit) {
   EpisodeRunner runner(config.gl, config.torch_threads, make);
-  for (const Job& job : jobs) {
+  for (size_t job : todo) {
     if (stop_requested) return;
-    EpisodeRecord rec = RunJob(config, runner, job);
+    EpisodeRecord rec = RunJob(config, runner, jobs[job]);
     if (rec.failure == "interrupted") return;
     emit(std::move(rec));
   }
@@ -259,8 +264,11 @@ EpisodeRecord UnfinishedRecord(const EvalConfig& config, const Job& job, const s
   return r;
 }
 
+// Runs the jobs `source` hands out on up to config.workers worker processes; each result (an
+// episode record line) goes back through source.Complete. Throws the error that stopped the
+// run (a worker's, or another rank's).
 void RunWorkerProcesses(const EvalConfig& config, const PolicyFactory& make, const std::vector<Job>& jobs,
-                        const std::function<void(const json& line)>& on_record) {
+                        JobSource& source) {
   using Clock = std::chrono::steady_clock;
   if (GlContextCreated()) {
     throw Error("eval: parallel workers are forked processes, and this process has already created a GL context "
@@ -271,20 +279,22 @@ void RunWorkerProcesses(const EvalConfig& config, const PolicyFactory& make, con
     int to_child = -1, from_child = -1;
     std::string buffer;
     long job = -1;  // the job it runs, -1 when idle
+    bool quitting = false;  // told to finish
     std::string instruction;
     int step = 0, acts = 0;
     std::optional<Clock::time_point> act_since;  // inside Act since
     bool timed_out = false;
   };
   std::vector<Worker> workers;
-  std::deque<size_t> queue;
-  for (size_t j = 0; j < jobs.size(); ++j) queue.push_back(j);
+  std::deque<size_t> retry;                // jobs whose worker died, before any new one
   std::map<size_t, std::string> crashed;  // job -> how its first worker died
   const pid_t parent = getpid();
   std::string error;
-  bool stopping = false;
+  bool stopping = false, source_done = false;
   Clock::time_point kill_at;
   auto old_pipe = std::signal(SIGPIPE, SIG_IGN);  // a dead worker's pipe must not kill the parent
+  // Across ranks a request waits for the next poll: poll often.
+  const int poll_ms = config.cluster ? 5 : 100;
 
   auto spawn = [&]() -> Worker& {
     int down[2], up[2];
@@ -315,41 +325,68 @@ void RunWorkerProcesses(const EvalConfig& config, const PolicyFactory& make, con
     workers.push_back(std::move(w));
     return workers.back();
   };
-  // Gives an idle worker the next job, or tells it to finish.
-  auto assign = [&](Worker& w) {
-    w.job = -1;
-    w.act_since.reset();
-    if (!stopping && !queue.empty()) {
-      w.job = long(queue.front());
-      queue.pop_front();
+  auto alive = [&] {
+    int n = 0;
+    for (const Worker& w : workers) n += w.pid > 0;
+    return n;
+  };
+  auto idle = [](const Worker& w) { return w.pid > 0 && w.job < 0 && !w.quitting; };
+  // Idle workers, plus the workers not yet started.
+  auto free_slots = [&] { return int(std::count_if(workers.begin(), workers.end(), idle)) + config.workers - alive(); };
+  // Hands the next jobs to idle workers, starting workers as jobs come; tells idle workers to
+  // finish once no job will come.
+  auto dispatch = [&] {
+    while (!stopping && free_slots() > 0) {
+      size_t job = 0;
+      if (!retry.empty()) {
+        job = retry.front();
+        retry.pop_front();
+      } else {
+        const JobSource::Next next = source.Take(&job);
+        if (next == JobSource::Next::kWait) return;
+        if (next == JobSource::Next::kDone) {
+          source_done = true;
+          break;
+        }
+      }
+      const auto free = std::find_if(workers.begin(), workers.end(), idle);
+      Worker& w = free != workers.end() ? *free : spawn();
+      w.job = long(job);
+      w.act_since.reset();
       w.instruction.clear();
       w.step = w.acts = 0;
       w.timed_out = false;
-      if (WriteAll(w.to_child, fmt::format("J {}\n", w.job))) return;
-      queue.push_front(size_t(w.job));  // it died before taking the job: the job waits for the next worker
-      w.job = -1;
-      return;
+      if (!WriteAll(w.to_child, fmt::format("J {}\n", job))) {
+        w.job = -1;
+        retry.push_front(job);  // it died before taking the job: the job waits for the next worker
+        return;
+      }
     }
-    WriteAll(w.to_child, "Q\n");
+    if (source_done && retry.empty()) {
+      for (Worker& w : workers) {
+        if (idle(w)) {
+          w.quitting = true;
+          WriteAll(w.to_child, "Q\n");
+        }
+      }
+    }
   };
   auto stop_all = [&](int signal) {
     for (Worker& w : workers)
       if (w.pid > 0) kill(w.pid, signal);
   };
 
-  const int first = int(std::min(jobs.size(), size_t(config.workers)));
-  for (int i = 0; i < first; ++i) assign(spawn());
-
   while (true) {
-    size_t alive = 0;
-    for (const Worker& w : workers) alive += w.pid > 0;
-    if (alive == 0) break;
-    if (stop_requested && !stopping) {
+    source.Poll(stopping ? 0 : free_slots());
+    if ((stop_requested || source.stopped()) && !stopping) {
       stopping = true;
+      source.Stop("");  // a no-op when the source stopped the run; else the other ranks learn of it
       stop_all(SIGTERM);  // they abandon their episodes at the next step
       kill_at = Clock::now() + std::chrono::seconds(2);
     }
     if (stopping && Clock::now() > kill_at) stop_all(SIGKILL);  // stuck inside Act
+    dispatch();
+    if (alive() == 0 && (stopping || (source_done && retry.empty()))) break;
     // The Act watchdog.
     for (Worker& w : workers) {
       if (w.pid > 0 && w.act_since && !w.timed_out &&
@@ -361,24 +398,23 @@ void RunWorkerProcesses(const EvalConfig& config, const PolicyFactory& make, con
     std::vector<pollfd> polls;
     for (const Worker& w : workers)
       if (w.pid > 0) polls.push_back({w.from_child, POLLIN, 0});
-    if (poll(polls.data(), polls.size(), 100) < 0 && errno != EINTR) break;
-    const size_t count = workers.size();  // spawning below may grow the vector
-    for (size_t k = 0; k < count; ++k) {
-      if (workers[k].pid <= 0) continue;
-      const auto it = std::find_if(polls.begin(), polls.end(), [&](const pollfd& p) { return p.fd == workers[k].from_child; });
+    if (poll(polls.data(), polls.size(), poll_ms) < 0 && errno != EINTR) break;
+    for (Worker& w : workers) {
+      if (w.pid <= 0) continue;
+      const auto it = std::find_if(polls.begin(), polls.end(), [&](const pollfd& p) { return p.fd == w.from_child; });
       if (it == polls.end() || !(it->revents & (POLLIN | POLLHUP | POLLERR))) continue;
       char chunk[65536];
-      const ssize_t n = read(workers[k].from_child, chunk, sizeof(chunk));
+      const ssize_t n = read(w.from_child, chunk, sizeof(chunk));
       if (n < 0 && errno == EINTR) continue;
       if (n > 0) {
-        workers[k].buffer.append(chunk, size_t(n));
-        for (size_t eol; workers[k].pid > 0 && (eol = workers[k].buffer.find('\n')) != std::string::npos;) {
-          Worker& w = workers[k];
+        w.buffer.append(chunk, size_t(n));
+        for (size_t eol; w.pid > 0 && (eol = w.buffer.find('\n')) != std::string::npos;) {
           const std::string line = w.buffer.substr(0, eol);
           w.buffer.erase(0, eol + 1);
           if (line.rfind("R ", 0) == 0) {
-            if (error.empty()) on_record(json::parse(line.substr(2)));
-            assign(w);
+            if (error.empty()) source.Complete(size_t(w.job), line.substr(2));
+            w.job = -1;
+            w.act_since.reset();
           } else if (line.rfind("A ", 0) == 0) {
             w.step = std::atoi(line.c_str() + 2);
             w.act_since = Clock::now();
@@ -390,7 +426,7 @@ void RunWorkerProcesses(const EvalConfig& config, const PolicyFactory& make, con
           } else if (line.rfind("E ", 0) == 0) {
             if (error.empty()) error = line.substr(2);
             stopping = true;
-            stop_requested = true;
+            source.Stop(error);
             kill_at = Clock::now() + std::chrono::seconds(2);
             stop_all(SIGTERM);
           }
@@ -398,7 +434,6 @@ void RunWorkerProcesses(const EvalConfig& config, const PolicyFactory& make, con
         continue;
       }
       // The worker is gone: how, and what it leaves undone.
-      Worker& w = workers[k];
       close(w.from_child);
       close(w.to_child);
       w.from_child = w.to_child = -1;  // the numbers get reused: a later fork must not close them again
@@ -410,23 +445,26 @@ void RunWorkerProcesses(const EvalConfig& config, const PolicyFactory& make, con
       const size_t job = size_t(w.job);
       const std::string how = DescribeExit(status);
       if (w.timed_out) {
-        on_record(EpisodeToJson(UnfinishedRecord(
-            config, jobs[job], w.instruction, w.step, w.acts, "policy_timeout",
-            fmt::format("Act at step {} did not return within {} s; its worker was killed", w.step,
-                        config.act_timeout_s))));
+        source.Complete(job, EpisodeToJson(UnfinishedRecord(
+                                 config, jobs[job], w.instruction, w.step, w.acts, "policy_timeout",
+                                 fmt::format("Act at step {} did not return within {} s; its worker was killed",
+                                             w.step, config.act_timeout_s)))
+                                 .dump());
       } else if (!crashed.count(job)) {
         crashed[job] = how;
-        queue.push_front(job);  // once more, on a fresh worker: the same episode (seeds are per episode)
+        retry.push_front(job);  // once more, on a fresh worker: the same episode (seeds are per episode)
       } else {
-        on_record(EpisodeToJson(UnfinishedRecord(
-            config, jobs[job], w.instruction, w.step, w.acts, "worker_crash",
-            fmt::format("its worker died twice at step {}: {}, then {}", w.step, crashed[job], how))));
+        source.Complete(job, EpisodeToJson(UnfinishedRecord(
+                                 config, jobs[job], w.instruction, w.step, w.acts, "worker_crash",
+                                 fmt::format("its worker died twice at step {}: {}, then {}", w.step,
+                                             crashed[job], how)))
+                                 .dump());
       }
-      if (!queue.empty()) assign(spawn());  // a replacement takes the next job
     }
   }
   std::signal(SIGPIPE, old_pipe);
   if (!error.empty()) throw Error(error);
+  if (!source.error().empty()) throw Error(source.error());
 }
 
 }  // namespace
@@ -533,43 +571,27 @@ std::string FolderFiles(const std::string& dir) {
 
 }  // namespace
 
-EvalOutcome RunEval(const EvalConfig& config) {
-  // ---- check the request ----
-  if (config.policies.empty()) throw Error("eval: give at least one --policy");
-  if (config.tasks.empty()) throw Error("eval: no tasks");
-  if (config.episodes < 1) throw Error(fmt::format("eval: --episodes must be >= 1, got {}", config.episodes));
-  // The job list is held in memory: bound it well below what a machine holds.
-  constexpr int64_t kMaxEpisodes = 10'000'000;
-  if (int64_t(config.episodes) * int64_t(config.policies.size()) * int64_t(config.tasks.size()) > kMaxEpisodes) {
-    throw Error(fmt::format("eval: {} episodes x {} policies x {} tasks is more than the {} episodes one run takes; "
-                            "split it with --shard or fewer --episodes",
-                            config.episodes, config.policies.size(), config.tasks.size(), kMaxEpisodes));
-  }
-  if (config.workers < 1) throw Error(fmt::format("eval: --workers must be >= 1, got {}", config.workers));
-  if (config.shard_count < 1 || config.shard_index < 0 || config.shard_index >= config.shard_count) {
-    throw Error(fmt::format("eval: bad shard {}/{} (want i/n with 0 <= i < n)", config.shard_index, config.shard_count));
-  }
-  if (config.out_dir.empty()) throw Error("eval: --out is required");
-  std::set<std::string> unique(config.policies.begin(), config.policies.end());
-  if (unique.size() != config.policies.size()) throw Error("eval: a policy is listed twice");
-  const PolicyFactory make = config.make_policy ? config.make_policy : PolicyFactory(MakePolicy);
+namespace {
 
-  // A bad spec or file fails here, before any episode (workers make their own instances).
-  // With forked workers the parent only checks the names: loading a LibTorch model here could
-  // start OpenMP threads, which a forked child inherits broken; a load error in a worker
-  // still stops the run with its message.
-  const bool in_process = config.workers == 1 && GlContextCreated();
-  for (const std::string& spec : config.policies) {
-    if (in_process) {
-      make(spec);
-    } else if (!config.make_policy) {
-      ParsePolicySpec(spec);
-    }
-  }
-  if (!(config.act_timeout_s > 0)) {
-    throw Error(fmt::format("eval: --act-timeout must be > 0 seconds, got {}", config.act_timeout_s));
-  }
+// Every episode of the run, by its global index: policy, then task, then episode.
+std::vector<Job> AllJobs(const EvalConfig& config) {
+  std::vector<Job> jobs;
+  for (size_t p = 0; p < config.policies.size(); ++p)
+    for (size_t t = 0; t < config.tasks.size(); ++t)
+      for (int i = 0; i < config.episodes; ++i) jobs.push_back({p, t, i});
+  return jobs;
+}
 
+// What every rank of one run must agree on: its identity, and which episodes write videos.
+QueueOptions RankQueueOptions(const EvalConfig& config, const json& identity) {
+  QueueOptions options;
+  options.rank_timeout_s = config.rank_timeout_s;
+  options.fingerprint = json{{"run", identity}, {"videos", config.videos}}.dump();
+  return options;
+}
+
+// Rank 0 of a distributed run, or a local run: the run folder, the queue, the reports.
+EvalOutcome RunOwner(const EvalConfig& config, const PolicyFactory& make, const std::vector<Job>& jobs, bool in_process) {
   // ---- the output folder: new, or resumed; locked while the run lives ----
   const json identity = Identity(config);
   const std::string run_path = config.out_dir + "/run.json", jsonl_path = config.out_dir + "/episodes.jsonl";
@@ -607,22 +629,20 @@ EvalOutcome RunEval(const EvalConfig& config) {
   for (const EpisodeRecord& r : done) done_keys.insert(r.Key());
 
   // ---- the jobs of this shard not yet done ----
-  std::vector<Job> jobs;
-  size_t global = 0;
-  for (size_t p = 0; p < config.policies.size(); ++p)
-    for (size_t t = 0; t < config.tasks.size(); ++t)
-      for (int i = 0; i < config.episodes; ++i, ++global) {
-        if (int(global % config.shard_count) != config.shard_index) continue;
-        const std::string key = fmt::format("{}|{}|{}", config.policies[p], config.tasks[t]->Name(), i);
-        if (!done_keys.count(key)) jobs.push_back({p, t, i});
-      }
+  std::vector<size_t> todo;
+  for (size_t global = 0; global < jobs.size(); ++global) {
+    const Job& job = jobs[global];
+    if (int(global % config.shard_count) != config.shard_index) continue;
+    const std::string key = fmt::format("{}|{}|{}", config.policies[job.policy], config.tasks[job.task]->Name(), job.index);
+    if (!done_keys.count(key)) todo.push_back(global);
+  }
 
   EvalOutcome outcome;
   outcome.episodes_resumed = int(done.size());
   outcome.episodes = std::move(done);
   JsonlAppender appender(jsonl_path);
   std::optional<ProgressBar> bar;
-  if (config.progress) bar.emplace(int64_t(jobs.size()), "eval");
+  if (config.progress) bar.emplace(int64_t(todo.size()), "eval");
   int successes = 0;
   int64_t steps_run = 0;
   auto record = [&](EpisodeRecord rec, const json& line) {
@@ -635,15 +655,27 @@ EvalOutcome RunEval(const EvalConfig& config) {
   };
   stop_requested = false;
   const auto start = std::chrono::steady_clock::now();
-
+  // How the episodes ran, for results.json's metadata.
+  json how = {{"ranks", config.cluster ? config.cluster->size() : 1}, {"workers_per_rank", config.workers}};
   try {
     if (in_process) {
-      RunInProcess(config, make, jobs, [&](EpisodeRecord rec) {
+      RunInProcess(config, make, jobs, todo, [&](EpisodeRecord rec) {
         const json line = EpisodeToJson(rec);
         record(std::move(rec), line);
       });
+      how["episodes_per_rank"] = {outcome.episodes_run};
+      how["episodes_requeued"] = 0;
     } else {
-      RunWorkerProcesses(config, make, jobs, [&](const json& line) { record(EpisodeFromJson(line), line); });
+      QueueOptions options = RankQueueOptions(config, identity);
+      // Rank 0 owns the folder the videos go to.
+      options.rank0_only = [&](size_t job) { return jobs[job].index < config.videos; };
+      JobServer server(config.cluster, todo, [&](size_t, const std::string& result) {
+        const json line = json::parse(result);
+        record(EpisodeFromJson(line), line);
+      }, options);
+      RunWorkerProcesses(config, make, jobs, server);
+      how["episodes_per_rank"] = server.results_per_rank();
+      how["episodes_requeued"] = server.requeued();
     }
   } catch (const Error&) {
     // A new run that failed before its first episode (e.g. a checkpoint a worker cannot load)
@@ -660,7 +692,7 @@ EvalOutcome RunEval(const EvalConfig& config) {
   }
   if (bar) bar->Finish();
 
-  if (outcome.episodes_run < int(jobs.size())) {  // stopped by a signal
+  if (outcome.episodes_run < int(todo.size())) {  // stopped by a signal
     outcome.interrupted = true;
     return outcome;
   }
@@ -669,8 +701,83 @@ EvalOutcome RunEval(const EvalConfig& config) {
   timing.episodes_run = outcome.episodes_run;
   timing.env_steps_run = steps_run;
   timing.control_period_ms = ControlPeriodMs(EnvConfig{}, *config.tasks.front());
-  outcome.results = Finish(config.out_dir, outcome.episodes, identity, config.command_line, timing, config.write_plots);
+  outcome.results =
+      Finish(config.out_dir, outcome.episodes, identity, config.command_line, timing, config.write_plots, how);
   return outcome;
+}
+
+
+// Every rank of a distributed run but 0: runs the episodes rank 0 hands out, sends back each record.
+EvalOutcome RunRank(const EvalConfig& config, const PolicyFactory& make, const std::vector<Job>& jobs) {
+  JobClient client(*config.cluster, RankQueueOptions(config, Identity(config)));
+  stop_requested = false;
+  RunWorkerProcesses(config, make, jobs, client);
+  EvalOutcome outcome;
+  outcome.rank = config.cluster->rank();
+  outcome.episodes_run = client.taken();
+  outcome.interrupted = client.stopped();
+  return outcome;
+}
+
+}  // namespace
+
+EvalOutcome RunEval(const EvalConfig& config) {
+  // ---- check the request ----
+  if (config.policies.empty()) throw Error("eval: give at least one --policy");
+  if (config.tasks.empty()) throw Error("eval: no tasks");
+  if (config.episodes < 1) throw Error(fmt::format("eval: --episodes must be >= 1, got {}", config.episodes));
+  // The job list is held in memory: bound it well below what a machine holds.
+  constexpr int64_t kMaxEpisodes = 10'000'000;
+  if (int64_t(config.episodes) * int64_t(config.policies.size()) * int64_t(config.tasks.size()) > kMaxEpisodes) {
+    throw Error(fmt::format("eval: {} episodes x {} policies x {} tasks is more than the {} episodes one run takes; "
+                            "split it with --shard or fewer --episodes",
+                            config.episodes, config.policies.size(), config.tasks.size(), kMaxEpisodes));
+  }
+  if (config.workers < 1) throw Error(fmt::format("eval: --workers must be >= 1, got {}", config.workers));
+  if (config.shard_count < 1 || config.shard_index < 0 || config.shard_index >= config.shard_count) {
+    throw Error(fmt::format("eval: bad shard {}/{} (want i/n with 0 <= i < n)", config.shard_index, config.shard_count));
+  }
+  if (config.out_dir.empty()) throw Error("eval: --out is required");
+  std::set<std::string> unique(config.policies.begin(), config.policies.end());
+  if (unique.size() != config.policies.size()) throw Error("eval: a policy is listed twice");
+  const PolicyFactory make = config.make_policy ? config.make_policy : PolicyFactory(MakePolicy);
+
+  // A bad spec or file fails here, before any episode (workers make their own instances).
+  // With forked workers the parent only checks the names: loading a LibTorch model here could
+  // start OpenMP threads, which a forked child inherits broken; a load error in a worker
+  // still stops the run with its message.
+  const bool in_process = config.workers == 1 && GlContextCreated() && !config.cluster;
+  for (const std::string& spec : config.policies) {
+    if (in_process) {
+      make(spec);
+    } else if (!config.make_policy) {
+      ParsePolicySpec(spec);
+    }
+  }
+  if (!(config.act_timeout_s > 0)) {
+    throw Error(fmt::format("eval: --act-timeout must be > 0 seconds, got {}", config.act_timeout_s));
+  }
+  if (config.cluster && in_process) {
+    throw Error("eval: a distributed run needs forked workers, and this process has already created a GL context");
+  }
+  if (!(config.rank_timeout_s > 0)) {
+    throw Error(fmt::format("eval: --rank-timeout must be > 0 seconds, got {}", config.rank_timeout_s));
+  }
+
+
+  if (cpu_set_t cpus; sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) < config.workers) {
+    // mpirun binds each rank to one core by default (two or fewer ranks); its workers inherit that.
+    std::fprintf(stderr, "padbench: this process may run on %d core(s) only, and runs %d workers on them%s\n",
+                 CPU_COUNT(&cpus), config.workers, LaunchedRanks() > 0 ? "; pass --bind-to none to mpirun" : "");
+  }
+  const std::vector<Job> jobs = AllJobs(config);
+  if (config.cluster && config.cluster->rank() != 0) return RunRank(config, make, jobs);
+  try {
+    return RunOwner(config, make, jobs, in_process);
+  } catch (const std::exception& e) {
+    if (config.cluster) StopAllRanks(*config.cluster, e.what());  // they wait for jobs that will not come
+    throw;
+  }
 }
 
 EvalOutcome MergeShards(const std::vector<std::string>& shard_dirs, const std::string& out_dir,

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "eval/cluster/transport.h"
 #include "eval/engine/episode_record.h"
 #include "eval/engine/runner.h"
 #include "policies/policy.h"
@@ -36,6 +37,10 @@ struct EvalConfig {
   int torch_threads = 1;                            // LibTorch threads per worker
   double act_timeout_s = 60;                        // an Act call running longer kills its worker: policy_timeout
   PolicyFactory make_policy;                        // default: MakePolicy from policies/registry.h
+  // Set: this process is one rank of a distributed run (MpiWorld()). Rank 0 owns out_dir and
+  // hands out the episodes; every rank runs `workers` worker processes of its own.
+  Transport* cluster = nullptr;
+  double rank_timeout_s = 30;                       // a rank silent this long is dead: its episodes run elsewhere
 };
 
 struct EvalOutcome {
@@ -44,6 +49,7 @@ struct EvalOutcome {
   int episodes_run = 0;                 // in this call
   int episodes_resumed = 0;             // loaded from an earlier call
   bool interrupted = false;
+  int rank = 0;                         // of a distributed run; only rank 0's outcome holds the run's episodes
 };
 
 // Runs the evaluation. Throws padbench::Error on bad configuration, an out_dir
@@ -57,6 +63,13 @@ struct EvalOutcome {
 // "worker_crash". An Act call running past act_timeout_s kills its worker and records
 // "policy_timeout". A stop request (RequestEvalStop) ends the workers within about 2 s, also
 // while a policy is stuck.
+//
+// Distributed (config.cluster): rank 0 checks out_dir, resumes it, and hands episodes out one
+// at a time from a queue (eval/cluster/job_queue.h) to its own workers and to the other ranks,
+// which stream each finished record back; rank 0 alone writes episodes.jsonl and the reports.
+// Episodes that write a video run on rank 0. Per-episode outcomes equal a local run's: an
+// episode depends on its seed alone. A rank that dies costs only its running episodes, which
+// another rank runs again.
 EvalOutcome RunEval(const EvalConfig& config);
 
 // Asks running evaluations to stop after abandoning their current episodes
