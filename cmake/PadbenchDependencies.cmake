@@ -19,6 +19,7 @@ endif()
 set(PADBENCH_MPI ${MPI_CXX_FOUND})
 message(STATUS "padbench: MPI ${PADBENCH_MPI} (PADBENCH_WITH_MPI=${PADBENCH_WITH_MPI})")
 find_package(Torch REQUIRED)  # ${TORCH_LIBRARIES}; only policies/ links it, privately
+find_package(BLAS REQUIRED)   # the BLAS LibTorch uses (OpenBLAS): policies/nn/fused_dit.cc calls it directly
 if(PADBENCH_BUILD_VIEWER)
   pkg_check_modules(IMGUI REQUIRED IMPORTED_TARGET imgui)  # static libimgui.a with the GLFW + OpenGL3 backends
   find_package(glfw3 REQUIRED)

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libmujoco-dev libqhull-dev
-  libtorch-dev libopenblas0-openmp
+  libtorch-dev libopenblas0-openmp libblas-dev
   libopencv-dev libimgui-dev libglfw3-dev
   catch2 libfmt-dev nlohmann-json3-dev libcli11-dev libhdf5-dev
   libegl-dev libegl1-mesa-dev libgles-dev libosmesa6-dev libgl1-mesa-dri

@@ -42,7 +42,7 @@ class DiffusionPolicy final : public Policy {
     window_.Ensure(obs);
     const auto start = std::chrono::steady_clock::now();
     const dp::Config& c = model_->config();
-    torch::NoGradGuard no_grad;
+    c10::InferenceMode inference;  // no autograd bookkeeping at all, not just no gradients
     const auto window = window_.ToTensors(c.camera, c.image_size, dp::kName);
     auto cond = model_->Condition(window.images, window.proprio, {instruction_}, nullptr);
     std::function<void(int, const torch::Tensor&)> on_step;

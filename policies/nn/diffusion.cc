@@ -1,5 +1,6 @@
 #include "policies/nn/diffusion.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -44,6 +45,7 @@ NoiseSchedule::NoiseSchedule(const NoiseScheduleConfig& config) : config_(config
     betas_ = torch::tensor(betas, f64);
   }
   alphas_cumprod_ = torch::cumprod(1.0 - betas_, 0);
+  alpha_bar_.assign(alphas_cumprod_.data_ptr<double>(), alphas_cumprod_.data_ptr<double>() + T);
 }
 
 torch::Tensor NoiseSchedule::AddNoise(const torch::Tensor& x0, const torch::Tensor& eps, const torch::Tensor& t) const {
@@ -84,6 +86,24 @@ std::vector<int> NoiseSchedule::DdimTimesteps(int n) const {
 }
 
 torch::Tensor NoiseSchedule::DdimStep(const torch::Tensor& xt, const torch::Tensor& eps, int t, int t_prev) const {
+  if (xt.scalar_type() == torch::kFloat && eps.scalar_type() == torch::kFloat && !xt.requires_grad() &&
+      !eps.requires_grad() && xt.sizes() == eps.sizes()) {
+    // The expressions below, element by element in float.
+    const double abar = AlphaBar(t), abar_prev = AlphaBar(t_prev);
+    const float noise = float(std::sqrt(1.0 - abar)), signal = float(std::sqrt(abar)),
+                to_signal = float(std::sqrt(abar_prev)), to_noise = float(std::sqrt(1.0 - abar_prev));
+    const bool clip = config_.clip_sample;
+    const torch::Tensor x = xt.contiguous(), e = eps.contiguous();
+    torch::Tensor out = torch::empty_like(x);
+    const float *px = x.data_ptr<float>(), *pe = e.data_ptr<float>();
+    float* po = out.data_ptr<float>();
+    for (int64_t i = 0, n = x.numel(); i < n; ++i) {
+      float x0 = (px[i] - noise * pe[i]) / signal;
+      if (clip) x0 = std::min(1.0f, std::max(-1.0f, x0));
+      po[i] = to_signal * x0 + to_noise * ((px[i] - signal * x0) / noise);
+    }
+    return out;
+  }
   const auto x0 = PredictX0(xt, eps, t);
   const double abar_prev = AlphaBar(t_prev);
   // With clipping, re-derive the noise direction from the clipped x0 (as diffusers does).

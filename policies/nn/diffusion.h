@@ -47,13 +47,15 @@ class NoiseSchedule {
   torch::Tensor DdpmStep(const torch::Tensor& xt, const torch::Tensor& eps, int t, const torch::Tensor& noise) const;
   // The descending timesteps of an n-step DDIM sampler (n <= T), e.g. T=100, n=10 -> 90, 80, ..., 0.
   std::vector<int> DdimTimesteps(int n) const;
-  // Deterministic DDIM step (eta = 0) from t to t_prev (t_prev < 0: to x0).
+  // Deterministic DDIM step (eta = 0) from t to t_prev (t_prev < 0: to x0). Float tensors go
+  // through one loop over their elements, not ten tensor operations.
   torch::Tensor DdimStep(const torch::Tensor& xt, const torch::Tensor& eps, int t, int t_prev) const;
 
  private:
-  double AlphaBar(int t) const { return t < 0 ? 1.0 : alphas_cumprod_[t].item<double>(); }
+  double AlphaBar(int t) const { return t < 0 ? 1.0 : alpha_bar_[size_t(t)]; }
   NoiseScheduleConfig config_;
   torch::Tensor betas_, alphas_cumprod_;
+  std::vector<double> alpha_bar_;  // alphas_cumprod_, read without a tensor operation
 };
 
 }  // namespace padbench::nn

@@ -18,6 +18,7 @@ class PatchEmbedImpl : public torch::nn::Module {
  public:
   PatchEmbedImpl(int64_t channels, int64_t width, int64_t patch);
   torch::Tensor forward(const torch::Tensor& x);
+  const torch::nn::Conv2d& proj() const { return proj_; }
 
  private:
   torch::nn::Conv2d proj_{nullptr};

@@ -46,19 +46,25 @@ DenoiserThroughput MeasureDenoiser(const std::string& dir, int threads, int batc
   const double s = MedianSeconds(20, [&] { model->Denoise(observed, future, proprio, actions, t, text, robot); });
   out.forward_ms = 1e3 * s;
   out.forward_gflops = model->DenoiseFlops() * batch / s / 1e9;
+  const pad::ModelImpl::StepFn step = model->Steps(observed, proprio, text, {50});
+  const double fused = MedianSeconds(20, [&] { step(0, future, actions); });
+  out.fused_ms = 1e3 * fused;
+  out.fused_gflops = model->DenoiseFlops() * batch / fused / 1e9;
   const auto a = torch::randn({1024, 1024}), b = torch::randn({1024, 1024});
   out.matmul_gflops = 2.0 * 1024 * 1024 * 1024 / MedianSeconds(10, [&] { torch::mm(a, b); }) / 1e9;
   return out;
 }
 
 std::string DenoiserReport(const std::string& dir) {
-  std::string out = "| PAD denoiser forward | threads | batch | time | GFLOP/s | 1024^2 matmul GFLOP/s | ratio |\n"
-                    "|---|---|---|---|---|---|---|\n";
+  std::string out =
+      "| PAD denoiser forward | threads | batch | Denoise (LibTorch ops) | GFLOP/s | fused step | GFLOP/s | "
+      "1024^2 matmul GFLOP/s | ratio (fused) |\n|---|---|---|---|---|---|---|---|---|\n";
   for (int threads : {1, 2}) {
     for (int batch : {1, 64}) {
       const DenoiserThroughput d = MeasureDenoiser(dir, threads, batch);
-      out += fmt::format("| | {} | {} | {:.2f} ms | {:.1f} | {:.1f} | {:.2f} |\n", d.threads, d.batch, d.forward_ms,
-                         d.forward_gflops, d.matmul_gflops, d.forward_gflops / d.matmul_gflops);
+      out += fmt::format("| | {} | {} | {:.2f} ms | {:.1f} | {:.2f} ms | {:.1f} | {:.1f} | {:.2f} |\n", d.threads,
+                         d.batch, d.forward_ms, d.forward_gflops, d.fused_ms, d.fused_gflops, d.matmul_gflops,
+                         d.fused_gflops / d.matmul_gflops);
     }
   }
   return out;

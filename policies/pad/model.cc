@@ -287,7 +287,6 @@ Sampled ModelImpl::Sample(const torch::Tensor& images, const torch::Tensor& prop
   const auto current = observed.select(1, -1);
   const auto state = proprio_norm_.Normalize(proprio);
   const auto text = Text(instructions);
-  const auto robot = torch::ones({b}, torch::kBool);
   auto decode = [&](const torch::Tensor& latents) {
     if (k == 0) return torch::Tensor();
     auto flat = Unstandardize(latents.view({b * k, -1, latents.size(2), latents.size(3)}));
@@ -298,9 +297,10 @@ Sampled ModelImpl::Sample(const torch::Tensor& images, const torch::Tensor& prop
   torch::Tensor x_img;
   if (k > 0) x_img = torch::randn({b, current.size(1) * k, current.size(2), current.size(3)}, generator, torch::kFloat);
   const auto steps = action_schedule_.DdimTimesteps(config_.ddim_steps);
+  const StepFn denoise = Steps(observed, state, text, steps);
   for (size_t i = 0; i < steps.size(); ++i) {
     const int t = steps[i], t_prev = i + 1 < steps.size() ? steps[i + 1] : -1;
-    const auto pred = Denoise(observed, x_img, state, x_act, torch::full({b}, t, torch::kLong), text, robot);
+    const auto pred = denoise(i, x_img, x_act);
     if (on_step) {
       on_step(int(i) + 1, {action_norm_.Unnormalize(action_schedule_.PredictX0(x_act, pred.actions, t)),
                            k > 0 ? decode(image_schedule_.PredictX0(x_img, pred.future, t)) : torch::Tensor()});
@@ -309,6 +309,77 @@ Sampled ModelImpl::Sample(const torch::Tensor& images, const torch::Tensor& prop
     if (k > 0) x_img = image_schedule_.DdimStep(x_img, pred.future, t, t_prev);
   }
   return {action_norm_.Unnormalize(x_act), decode(x_img)};
+}
+
+bool ModelImpl::fused_inference() const {
+  // The fused blocks know adaLN-Zero and no attention mask (inference: every sample a robot's).
+  return fused_allowed_ && !is_training() && conditioning_ == nn::Conditioning::kAdaLnZero &&
+         config_.image_sees_actions;
+}
+
+ModelImpl::StepFn ModelImpl::Steps(const torch::Tensor& observed, const torch::Tensor& state,
+                                   const torch::Tensor& text, const std::vector<int>& steps) {
+  return fused_inference() ? FusedSteps(observed, state, text, steps) : TorchSteps(observed, state, text, steps);
+}
+
+void ModelImpl::train(bool on) {
+  fused_.reset();
+  torch::nn::Module::train(on);
+}
+
+ModelImpl::StepFn ModelImpl::TorchSteps(const torch::Tensor& observed, const torch::Tensor& state,
+                                        const torch::Tensor& text, const std::vector<int>& steps) {
+  const int64_t b = observed.size(0);
+  const auto robot = torch::ones({b}, torch::kBool);
+  return [=](size_t i, const torch::Tensor& x_img, const torch::Tensor& x_act) {
+    return Denoise(observed, x_img, state, x_act, torch::full({b}, steps[i], torch::kLong), text, robot);
+  };
+}
+
+// Denoise for every DDIM step, with the work that does not depend on the step done here once:
+// the timestep embeddings of all steps and every block's modulation from them (one batched
+// product per block instead of one per step), the current frame's share of the patch
+// embedding (a convolution is linear in its input channels), the proprio and clean tokens.
+ModelImpl::StepFn ModelImpl::FusedSteps(const torch::Tensor& observed, const torch::Tensor& state,
+                                        const torch::Tensor& text, const std::vector<int>& steps) {
+  if (!fused_) fused_ = std::make_unique<nn::FusedDiTBlocks>(blocks_, config_.width, config_.heads);
+  const int64_t b = observed.size(0), k = config_.future_frames, tp = config_.pred_horizon, w = config_.width,
+                s = int64_t(steps.size());
+  const auto t = torch::tensor(std::vector<int64_t>(steps.begin(), steps.end()), torch::kLong);
+  const auto cond = (timestep_(t).unsqueeze(1) + text.unsqueeze(0)).flatten(0, 1);  // [S*B, w]
+  const auto modulations = fused_->Modulations(cond);                                // [S*B, depth, 6w]
+  const auto final_mod = final_modulation_->forward(cond).view({s, b, 1, 2 * w}).chunk(2, -1);
+  // The image tokens: cat(current, noisy future) through the patch convolution, split by channel.
+  const auto& conv = patch_->proj();
+  const int64_t c = observed.size(2), p = config_.patch;
+  auto tokens = [](const torch::Tensor& maps) { return maps.flatten(2).transpose(1, 2); };
+  const auto current =
+      tokens(torch::conv2d(observed.select(1, -1), conv->weight.slice(1, 0, c), conv->bias, p)) + image_pos_;
+  const torch::Tensor future_weight = k > 0 ? conv->weight.slice(1, c).contiguous() : torch::Tensor();
+  std::vector<torch::Tensor> fixed;  // the tokens between the image and the action tokens
+  if (clean_patch_) {
+    auto clean = clean_patch_(observed.flatten(0, 1));
+    fixed.push_back(clean.reshape({b, -1, clean.size(2)}) + clean_pos_);
+  }
+  fixed.push_back(proprio_in_(state.flatten(1)).unsqueeze(1) + proprio_pos_);
+  const int64_t ni = current.size(1);
+  return [=](size_t i, const torch::Tensor& x_img, const torch::Tensor& x_act) {
+    std::vector<torch::Tensor> parts = {k > 0 ? current + tokens(torch::conv2d(x_img, future_weight, {}, p)) : current};
+    parts.insert(parts.end(), fixed.begin(), fixed.end());
+    parts.push_back(action_in_(x_act) + action_pos_);
+    auto x = torch::cat(parts, 1).contiguous();
+    std::vector<const float*> mod(static_cast<size_t>(b));
+    for (int64_t j = 0; j < b; ++j) mod[size_t(j)] = modulations[int64_t(i) * b + j].data_ptr<float>();
+    fused_->Forward(x.data_ptr<float>(), b, x.size(1), mod.data());
+    x = final_norm_(x) * (1 + final_mod[1][int64_t(i)]) + final_mod[0][int64_t(i)];
+    Prediction out;
+    out.actions = action_out_(x.slice(1, x.size(1) - tp));
+    if (k > 0) {
+      const int64_t grid = config_.autoencoder_config.latent_size() / p;
+      out.future = nn::Unpatchify(image_out_(x.slice(1, 0, ni)), grid, p, c * k);
+    }
+    return out;
+  };
 }
 
 double ModelImpl::DenoiseFlops() const {

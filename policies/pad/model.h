@@ -16,6 +16,7 @@
 #include "policies/nn/autoencoder.h"
 #include "policies/nn/diffusion.h"
 #include "policies/nn/dit.h"
+#include "policies/nn/fused_dit.h"
 #include "policies/nn/layers.h"
 #include "policies/policy.h"
 #include "policies/train/trainable.h"
@@ -96,7 +97,11 @@ class ModelImpl : public torch::nn::Module {
   // A training sample: the current frame, Tp actions from it, K future frames `frame_interval` apart.
   train::DataSpec data_spec() const;
   // DDIM sampling from uint8 images [B,To,3,H,W] and raw proprio [B,To,4]; `on_step` sees each
-  // step's x0 estimate (decoding frames costs a decoder pass per step; only when asked).
+  // step's x0 estimate (decoding frames costs a decoder pass per step; only when asked). In eval
+  // mode with adaLN-Zero and no attention mask it runs the fused path: what does not change
+  // across the steps (timestep and instruction embeddings, every block's modulation, the
+  // current frame's tokens) once, the blocks through nn::FusedDiTBlocks; the same samples
+  // within float rounding (pad_test).
   Sampled Sample(const torch::Tensor& images, const torch::Tensor& proprio, const std::vector<std::string>& instructions,
                  torch::Generator& generator, const std::function<void(int, const Sampled&)>& on_step = {});
 
@@ -111,6 +116,17 @@ class ModelImpl : public torch::nn::Module {
   double DenoiseFlops() const;
   const Config& config() const { return config_; }
   ActionKind action_kind() const { return action_kind_; }
+  // Whether Sample may take the fused path (default true; false: every step through Denoise).
+  void set_fused_inference(bool on) { fused_allowed_ = on; }
+  bool fused_inference() const;
+  // Training drops the fused copy of the weights; the next Sample in eval mode makes a new one.
+  void train(bool on = true) override;
+  // Denoise at every step of `steps` (DDIM timesteps) for one Act's standardised observed
+  // latents, normalised proprio and Text(): the fused path when fused_inference(), else one
+  // Denoise per call. Sample runs it; the denoiser benchmark times one call.
+  using StepFn = std::function<Prediction(size_t step, const torch::Tensor& x_img, const torch::Tensor& x_act)>;
+  StepFn Steps(const torch::Tensor& observed, const torch::Tensor& state, const torch::Tensor& text,
+               const std::vector<int>& steps);
   nn::Autoencoder& autoencoder() { return autoencoder_; }
   nlohmann::json Checkpoint() const;
 
@@ -133,6 +149,12 @@ class ModelImpl : public torch::nn::Module {
   torch::nn::LayerNorm final_norm_{nullptr};
   torch::nn::Sequential final_modulation_{nullptr};
   torch::nn::Linear image_out_{nullptr}, action_out_{nullptr};
+  bool fused_allowed_ = true;
+  std::unique_ptr<nn::FusedDiTBlocks> fused_;  // a copy of blocks_' weights, made by the first fused Sample
+  StepFn TorchSteps(const torch::Tensor& observed, const torch::Tensor& state, const torch::Tensor& text,
+                    const std::vector<int>& steps);
+  StepFn FusedSteps(const torch::Tensor& observed, const torch::Tensor& state, const torch::Tensor& text,
+                    const std::vector<int>& steps);
 };
 TORCH_MODULE(Model);
 

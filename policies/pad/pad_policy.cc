@@ -42,7 +42,7 @@ class PadPolicy final : public Policy {
     using Clock = std::chrono::steady_clock;
     const auto start = Clock::now();
     const pad::Config& c = model_->config();
-    torch::NoGradGuard no_grad;
+    c10::InferenceMode inference;  // no autograd bookkeeping at all, not just no gradients
     const auto window = window_.ToTensors(camera(), c.autoencoder_config.image_size, pad::kName);
     std::function<void(int, const pad::Sampled&)> on_step;
     if (callback_) {

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "policies/nn/dit.h"
+#include "policies/nn/fused_dit.h"
 #include "sim/error.h"
 
 namespace padbench::nn {
@@ -15,6 +16,28 @@ TEST_CASE("dit: an adaLN-Zero block is the identity at initialisation", "[dit]")
   // The plain adaLN block is not (its modulation is not zeroed).
   DiTBlock adaln(32, 4, Conditioning::kAdaLn);
   REQUIRE_FALSE(torch::allclose(adaln(x, c), x));
+}
+
+TEST_CASE("dit: the fused adaLN-Zero blocks give the blocks' outputs within float rounding", "[dit]") {
+  torch::manual_seed(2);
+  torch::nn::ModuleList blocks;
+  for (int i = 0; i < 3; ++i) blocks->push_back(DiTBlock(32, 4, Conditioning::kAdaLnZero));
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : blocks->parameters()) p.add_(0.1 * torch::randn(p.sizes()));
+  }
+  torch::NoGradGuard no_grad;
+  const auto x = torch::randn({2, 7, 32}), cond = torch::randn({2, 32});
+  auto expected = x;
+  for (const auto& block : *blocks) expected = block->as<DiTBlock>()->forward(expected, cond);
+  FusedDiTBlocks fused(blocks, 32, 4);
+  const auto mod = fused.Modulations(cond);
+  REQUIRE(mod.sizes() == torch::IntArrayRef({2, 3, 6 * 32}));
+  auto got = x.clone();
+  const float* rows[] = {mod[0].data_ptr<float>(), mod[1].data_ptr<float>()};
+  fused.Forward(got.data_ptr<float>(), 2, 7, rows);
+  REQUIRE((got - expected).abs().max().item<double>() < 1e-5);
+  REQUIRE((expected - x).abs().max().item<double>() > 0.1);  // the blocks did something
 }
 
 TEST_CASE("dit: masked tokens have no influence on the others", "[dit]") {

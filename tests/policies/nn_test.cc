@@ -71,6 +71,24 @@ TEST_CASE("nn: DDIM with every step matches the DDPM posterior mean", "[nn]") {
   REQUIRE_THROWS_AS(s.DdimTimesteps(101), Error);
 }
 
+TEST_CASE("nn: the float DDIM step loop matches the step in tensor operations", "[nn]") {
+  for (bool clip : {false, true}) {
+    NoiseScheduleConfig config;
+    config.clip_sample = clip;
+    const NoiseSchedule s(config);
+    torch::manual_seed(3);
+    for (int t : {99, 50, 3, 0}) {
+      INFO("clip " << clip << " t " << t);
+      // Non-contiguous inputs too (the loop reads contiguous copies).
+      const auto xt = torch::randn({4, 3, 16}).transpose(1, 2) * 2, eps = torch::randn({4, 16, 3});
+      const auto loop = s.DdimStep(xt, eps, t, t - 10);
+      const auto ops = s.DdimStep(xt.to(torch::kDouble), eps.to(torch::kDouble), t, t - 10);  // tensor path
+      REQUIRE(loop.scalar_type() == torch::kFloat);
+      REQUIRE(((loop.to(torch::kDouble) - ops).abs() / (1 + ops.abs())).max().item<double>() < 1e-5);
+    }
+  }
+}
+
 TEST_CASE("nn: spatial softmax finds a peak and the encoder and U-Net have the right shapes", "[nn]") {
   auto features = torch::full({1, 1, 9, 9}, -50.0);
   features[0][0][0][8] = 50.0;  // top-right corner: x = +1, y = -1

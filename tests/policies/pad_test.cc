@@ -197,6 +197,41 @@ TEST_CASE("pad: DDIM sampling has the documented shapes and is deterministic for
   }
 }
 
+TEST_CASE("pad: the fused sampling path gives the samples of one Denoise per step within float rounding",
+          "[pad]") {
+  for (const json& options : {json::object(), json{{"clean_tokens", true}, {"obs_horizon", 2}},
+                              json{{"future_frames", 0}}}) {
+    INFO(options.dump());
+    auto model = TinyModel(options);
+    Perturb(*model);
+    model->eval();
+    REQUIRE(model->fused_inference());
+    torch::NoGradGuard no_grad;
+    const int64_t to = model->config().obs_horizon;
+    const auto images = torch::randint(0, 256, {2, to, 3, 32, 32}).to(torch::kUInt8);
+    const auto proprio = torch::rand({2, to, 4}) * 2 - 1;
+    auto sample = [&](bool fused) {
+      model->set_fused_inference(fused);
+      torch::Generator gen = at::detail::createCPUGenerator(7);
+      return model->Sample(images, proprio, {"reach the ball", "reach the ball"}, gen);
+    };
+    const pad::Sampled fused = sample(true), plain = sample(false);
+    REQUIRE((fused.actions - plain.actions).abs().max().item<double>() < 1e-5);
+    REQUIRE(fused.actions.abs().max().item<double>() > 1e-3);  // not a trivial zero
+    if (model->config().future_frames > 0) REQUIRE((fused.frames - plain.frames).abs().max().item<double>() < 1e-5);
+  }
+  // Training mode, other conditionings and the reference's mask take the plain path.
+  auto model = TinyModel();
+  model->eval();
+  model->train();
+  REQUIRE_FALSE(model->fused_inference());
+  for (const json& o : {Conditioned("adaln"), Conditioned("cross_attention"), json{{"image_sees_actions", false}}}) {
+    auto other = TinyModel(o);
+    other->eval();
+    REQUIRE_FALSE(other->fused_inference());
+  }
+}
+
 TEST_CASE("pad: the action-loss warm-up ramps the action weight up from 0", "[pad]") {
   auto model = TinyModel({{"image_loss_weight", 0.0}, {"action_loss_warmup", 10}});
   Perturb(*model);
