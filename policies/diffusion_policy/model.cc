@@ -129,9 +129,13 @@ torch::Tensor ModelImpl::Sample(const torch::Tensor& cond, torch::Generator& gen
   const int64_t b = cond.size(0);
   auto x = torch::randn({b, config_.pred_horizon, 4}, generator, torch::kFloat);
   const auto steps = schedule_.DdimTimesteps(config_.ddim_steps);
+  // Every step's FiLM at once: rows s * B .. s * B + B - 1 are step s's.
+  const int64_t s = int64_t(steps.size());
+  const auto t_all = torch::tensor(std::vector<int64_t>(steps.begin(), steps.end()), torch::kLong).repeat_interleave(b);
+  const auto films = unet_->Films(t_all, cond.repeat({s, 1}));
   for (size_t i = 0; i < steps.size(); ++i) {
     const int t = steps[i], t_prev = i + 1 < steps.size() ? steps[i + 1] : -1;
-    auto eps = unet_(x, torch::full({b}, t, torch::kLong), cond);
+    auto eps = unet_->Denoise(x, films, int64_t(i) * b);
     if (on_step) on_step(int(i) + 1, action_norm_.Unnormalize(schedule_.PredictX0(x, eps, t)));
     x = schedule_.DdimStep(x, eps, t, t_prev);
   }

@@ -248,9 +248,11 @@ class CondResidualBlockImpl : public torch::nn::Module {
     film_ = register_module("film", torch::nn::Sequential(torch::nn::Mish(), torch::nn::Linear(cond_dim, 2 * out)));
     if (in != out) skip_ = register_module("skip", torch::nn::Conv1d(torch::nn::Conv1dOptions(in, out, 1)));
   }
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cond) {
+  // FiLM's scale and bias from the conditioning: [R, 2 * out].
+  torch::Tensor Film(const torch::Tensor& cond) { return film_->forward(cond); }
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& film_rows) {
     auto h = block1_->forward(x);
-    auto film = film_->forward(cond).view({-1, 2, out_, 1});
+    auto film = film_rows.view({-1, 2, out_, 1});
     h = film.select(1, 0) * h + film.select(1, 1);
     h = block2_->forward(h);
     return h + (skip_ ? skip_(x) : x);
@@ -297,26 +299,45 @@ UNet1dImpl::UNet1dImpl(const UNet1dConfig& c) : config_(c) {
       torch::nn::Conv1d(torch::nn::Conv1dOptions(start, c.input_dim, 1))));
 }
 
-torch::Tensor UNet1dImpl::forward(const torch::Tensor& x_in, const torch::Tensor& t, const torch::Tensor& cond_in) {
+torch::Tensor UNet1dImpl::forward(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& cond) {
+  return Denoise(x, Films(t, cond));
+}
+
+std::vector<torch::Tensor> UNet1dImpl::Films(const torch::Tensor& t, const torch::Tensor& cond_in) {
   auto cond = step_mlp_->forward(SinusoidalEmbedding(t, config_.step_embed_dim));
   if (config_.cond_dim > 0) cond = torch::cat({cond, cond_in}, 1);
+  std::vector<torch::Tensor> films;
+  for (auto* list : {&down_, &mid_, &up_}) {
+    for (auto& m : **list) {
+      if (auto* block = m->as<CondResidualBlock>()) films.push_back(block->Film(cond));
+    }
+  }
+  return films;
+}
+
+torch::Tensor UNet1dImpl::Denoise(const torch::Tensor& x_in, const std::vector<torch::Tensor>& films, int64_t first) {
+  const int64_t b = x_in.size(0);
+  size_t f = 0;  // the next block's films, in Films' order: down, mid, up
+  auto block = [&](const std::shared_ptr<torch::nn::Module>& m, const torch::Tensor& x) {
+    return m->as<CondResidualBlock>()->forward(x, films[f++].narrow(0, first, b));
+  };
   auto x = x_in.transpose(1, 2);  // [B, C, T]
   std::vector<torch::Tensor> skips;
   const size_t levels = config_.down_dims.size();
   size_t k = 0;
   for (size_t i = 0; i < levels; ++i) {
-    x = down_[k++]->as<CondResidualBlock>()->forward(x, cond);
-    x = down_[k++]->as<CondResidualBlock>()->forward(x, cond);
+    x = block(down_[k++], x);
+    x = block(down_[k++], x);
     skips.push_back(x);
     if (i + 1 < levels) x = down_[k++]->as<torch::nn::Conv1d>()->forward(x);
   }
-  for (auto& m : *mid_) x = m->as<CondResidualBlock>()->forward(x, cond);
+  for (auto& m : *mid_) x = block(m, x);
   k = 0;
   for (size_t i = levels - 1; i >= 1; --i) {
     x = torch::cat({x, skips.back()}, 1);
     skips.pop_back();
-    x = up_[k++]->as<CondResidualBlock>()->forward(x, cond);
-    x = up_[k++]->as<CondResidualBlock>()->forward(x, cond);
+    x = block(up_[k++], x);
+    x = block(up_[k++], x);
     x = up_[k++]->as<torch::nn::ConvTranspose1d>()->forward(x);
   }
   return final_->forward(x).transpose(1, 2);

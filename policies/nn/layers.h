@@ -142,6 +142,13 @@ class UNet1dImpl : public torch::nn::Module {
   explicit UNet1dImpl(const UNet1dConfig& config);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& cond);
 
+  // forward in two halves, for sampling: Films computes every residual block's FiLM scale and
+  // bias from (t, cond) for R rows at once, [R, 2 * channels] per block (one product per block
+  // for every DDIM step of an Act instead of one per step); Denoise runs the network on x
+  // [B,T,input_dim] with the films of rows [first, first + B).
+  std::vector<torch::Tensor> Films(const torch::Tensor& t, const torch::Tensor& cond);
+  torch::Tensor Denoise(const torch::Tensor& x, const std::vector<torch::Tensor>& films, int64_t first = 0);
+
  private:
   UNet1dConfig config_;
   torch::nn::Sequential step_mlp_{nullptr};

@@ -1,5 +1,7 @@
 #include "policies/pad/model.h"
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "policies/checkpoint.h"
@@ -281,6 +283,9 @@ train::LossTerms ModelImpl::LossTerms(const train::Batch& batch, torch::Generato
 Sampled ModelImpl::Sample(const torch::Tensor& images, const torch::Tensor& proprio,
                           const std::vector<std::string>& instructions, torch::Generator& generator,
                           const std::function<void(int, const Sampled&)>& on_step) {
+  using Clock = std::chrono::steady_clock;
+  auto ms = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+  const auto start = Clock::now();
   const int64_t b = images.size(0), k = config_.future_frames;
   const auto z = EncodeLatents(images.flatten(0, 1));
   const auto observed = Standardize(z).view({b, -1, z.size(1), z.size(2), z.size(3)});
@@ -297,6 +302,7 @@ Sampled ModelImpl::Sample(const torch::Tensor& images, const torch::Tensor& prop
   torch::Tensor x_img;
   if (k > 0) x_img = torch::randn({b, current.size(1) * k, current.size(2), current.size(3)}, generator, torch::kFloat);
   const auto steps = action_schedule_.DdimTimesteps(config_.ddim_steps);
+  const auto encoded = Clock::now();
   const StepFn denoise = Steps(observed, state, text, steps);
   for (size_t i = 0; i < steps.size(); ++i) {
     const int t = steps[i], t_prev = i + 1 < steps.size() ? steps[i + 1] : -1;
@@ -308,7 +314,12 @@ Sampled ModelImpl::Sample(const torch::Tensor& images, const torch::Tensor& prop
     x_act = action_schedule_.DdimStep(x_act, pred.actions, t, t_prev);
     if (k > 0) x_img = image_schedule_.DdimStep(x_img, pred.future, t, t_prev);
   }
-  return {action_norm_.Unnormalize(x_act), decode(x_img)};
+  const auto denoised = Clock::now();
+  Sampled out{action_norm_.Unnormalize(x_act), decode(x_img)};
+  out.encode_ms = ms(start, encoded);
+  out.denoise_ms = ms(encoded, denoised);
+  out.decode_ms = ms(denoised, Clock::now());
+  return out;
 }
 
 bool ModelImpl::fused_inference() const {

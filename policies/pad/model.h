@@ -71,6 +71,9 @@ struct Prediction {
 struct Sampled {
   torch::Tensor actions;  // raw [B, Tp, 4]
   torch::Tensor frames;   // [B, K, 3, H, W] in [-1, 1] (undefined when K = 0)
+  // Where Sample's time went (ms): encoding the observed frames, the DDIM loop, decoding the
+  // predicted frames; Act reports them as its stages.
+  double encode_ms = 0, denoise_ms = 0, decode_ms = 0;
 };
 
 class ModelImpl : public torch::nn::Module {

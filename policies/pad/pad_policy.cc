@@ -60,6 +60,9 @@ class PadPolicy final : public Policy {
     out.actions = nn::ToActions(sampled.actions[0], 0, c.action_horizon, model_->action_kind());
     out.kind = model_->action_kind();
     out.predicted = ToFrames(sampled.frames);
+    out.timings_ms["encode"] = sampled.encode_ms;
+    out.timings_ms["denoise"] = sampled.denoise_ms;  // the DDIM steps
+    out.timings_ms["decode"] = sampled.decode_ms;    // the predicted frames
     out.timings_ms["total"] = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     return out;
   }

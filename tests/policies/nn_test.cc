@@ -105,6 +105,24 @@ TEST_CASE("nn: spatial softmax finds a peak and the encoder and U-Net have the r
   REQUIRE(out.sizes() == torch::IntArrayRef({2, 16, 4}));
 }
 
+TEST_CASE("nn: the U-Net's films of many steps at once give each step's forward", "[nn]") {
+  torch::manual_seed(4);
+  UNet1dConfig config;
+  config.cond_dim = 6;
+  config.down_dims = {16, 32};
+  config.step_embed_dim = 16;
+  config.groups = 4;
+  UNet1d unet(config);
+  torch::NoGradGuard no_grad;
+  const auto x = torch::randn({2, 8, 4}), cond = torch::randn({2, 6});
+  const auto t = torch::tensor({90, 90, 40, 40, 0, 0}, torch::kLong);  // three steps of a batch of 2
+  const auto films = unet->Films(t, cond.repeat({3, 1}));
+  for (int step = 0; step < 3; ++step) {
+    const auto expected = unet(x, t.narrow(0, 2 * step, 2), cond);
+    REQUIRE((unet->Denoise(x, films, 2 * step) - expected).abs().max().item<double>() < 1e-5);
+  }
+}
+
 TEST_CASE("nn: random shift keeps the size and moves content by at most the padding", "[nn]") {
   auto img = torch::zeros({4, 3, 16, 16});
   img.index_put_({torch::indexing::Slice(), torch::indexing::Slice(), 8, 8}, 255.0);
