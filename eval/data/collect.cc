@@ -57,7 +57,7 @@ class Packer {
   template <typename T>
   void Array(const std::vector<T>& v) {
     Scalar<uint64_t>(v.size());
-    out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+    if (!v.empty()) out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
   }
   void String(const std::string& s) { Array(std::vector<char>(s.begin(), s.end())); }
   std::string Take() { return std::move(out_); }
@@ -89,6 +89,7 @@ class Unpacker {
  private:
   void Read(void* dst, size_t n) {
     if (n > in_.size() - pos_) throw Error("collect: a truncated attempt arrived from another rank");
+    if (n == 0) return;  // an empty array's data() may be null, which memcpy must not see
     std::memcpy(dst, in_.data() + pos_, n);
     pos_ += n;
   }
