@@ -121,7 +121,9 @@ void FusedDiTBlocks::Forward(float* x, int64_t batch, int64_t n, const float* co
       NormModulate(x + b * n * w, n, w, m, m + w, h_.data() + b * n * w);
     }
     Linear(h_.data(), rows, w, blk.mlp1_w, blk.mlp1_b, mlp_.data());
-    for (float& v : mlp_) v = 0.5f * v * (1.0f + std::erf(v * float(M_SQRT1_2)));  // exact GELU, as torch's
+    // LibTorch's own GELU kernel (vectorised erf), in place on the buffer: one call per block.
+    at::Tensor hidden = torch::from_blob(mlp_.data(), {rows * hidden_});
+    at::gelu_(hidden);
     Linear(mlp_.data(), rows, hidden_, blk.mlp2_w, blk.mlp2_b, h_.data());
     for (int64_t b = 0; b < batch; ++b) {
       const float* gate = mod[b] + l * 6 * w + 5 * w;
