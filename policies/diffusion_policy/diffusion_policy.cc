@@ -45,6 +45,7 @@ class DiffusionPolicy final : public Policy {
     c10::InferenceMode inference;  // no autograd bookkeeping at all, not just no gradients
     const auto window = window_.ToTensors(c.camera, c.image_size, dp::kName);
     auto cond = model_->Condition(window.images, window.proprio, {instruction_}, nullptr);
+    const auto encoded = std::chrono::steady_clock::now();
     std::function<void(int, const torch::Tensor&)> on_step;
     if (callback_) {
       on_step = [&](int step, const torch::Tensor& x0) {
@@ -59,8 +60,11 @@ class DiffusionPolicy final : public Policy {
     PolicyOutput out;
     // Actions are aligned with the observation window: execute from the current step (To - 1).
     out.actions = nn::ToActions(actions[0], c.obs_horizon - 1, c.action_horizon);
-    out.timings_ms["total"] =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+    const auto end = std::chrono::steady_clock::now();
+    out.timings_ms["encode"] = ms(start, encoded);  // the vision encoder on the observed frames
+    out.timings_ms["denoise"] = ms(encoded, end);   // the DDIM steps of the U-Net
+    out.timings_ms["total"] = ms(start, end);
     return out;
   }
 
