@@ -253,7 +253,7 @@ class CondResidualBlockImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& film_rows) {
     auto h = block1_->forward(x);
     auto film = film_rows.view({-1, 2, out_, 1});
-    h = film.select(1, 0) * h + film.select(1, 1);
+    h = torch::addcmul(film.select(1, 1), film.select(1, 0), h);  // scale * h + bias, one operation
     h = block2_->forward(h);
     return h + (skip_ ? skip_(x) : x);
   }
