@@ -20,6 +20,8 @@
                                           headline slice and write results/gr1.md
   scripts/protocol.py image_goal_select   evaluate the image-goal inference settings on the development
                                           seed and write results/image_goal_selection.md
+  scripts/protocol.py ddim_steps          every shipped diffusion checkpoint at 2, 4 and 10 DDIM steps on the
+                                          learning-curve slice: results/ddim_steps.md
 
 Every command prints what it runs. PADBENCH selects the binary (default build/padbench).
 """
@@ -364,6 +366,53 @@ def gr1(protocol):
         [("Video pre-training helps GR-1 (gr1 vs gr1_no_pretrain)", "gr1", "gr1_no_pretrain")], "gr1")
 
 
+def variant_checkpoint(source, folder, overrides):
+    """A checkpoint folder with the config.json of `source` under `overrides` and a link to its
+    weights (an inference setting, nothing retrained); returns `folder`."""
+    os.makedirs(os.path.join(ROOT, folder), exist_ok=True)
+    config = read_json(os.path.join(ROOT, source, "config.json"))
+    config["config"].update(overrides)
+    with open(os.path.join(ROOT, folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    link = os.path.join(ROOT, folder, "model.pt")
+    if not os.path.lexists(link):
+        os.symlink(os.path.join(ROOT, source, "model.pt"), link)
+    return folder
+
+
+def ddim_steps(protocol):
+    """Every diffusion family's shipped checkpoint at each DDIM step count of protocol.json "ddim_steps", on
+    the learning-curve slice (a report of what fewer steps cost, not a choice of settings): results/ddim_steps.md."""
+    cfg = protocol["ddim_steps"]
+    ev = protocol["evaluation"]
+    lc = ev["learning_curve"]
+    specs = {}
+    for name, family in cfg["checkpoints"].items():
+        for n in cfg["steps"]:
+            folder = variant_checkpoint(os.path.join("assets", "checkpoints", name),
+                                        os.path.join("out", "ddim_steps", "checkpoints", f"{name}_{n}"), {"ddim_steps": n})
+            specs[f"{name}_{n}"] = f"{family}={folder}"
+    policies = evaluate_specs(specs, lc["suite"], lc["episodes"], ev["seed"], "out/ddim_steps")
+    top = max(cfg["steps"])
+    lines = ["# Success against DDIM steps", "",
+             f"`scripts/protocol.py ddim_steps`: each shipped diffusion checkpoint with `ddim_steps` overridden "
+             f"(nothing retrained), on the learning-curve slice ({lc['suite']} suite, the first {lc['episodes']} "
+             f"episodes per task of seed {ev['seed']}), one torch thread per worker, {os.cpu_count()} workers. "
+             f"95% Wilson intervals; the difference to {top} steps is paired by episode (95% Wald).", "",
+             f"| checkpoint | DDIM steps | easy | medium | hard | overall (95% CI) | vs {top} steps (95% CI) | "
+             "Act p50 ms | Act p95 ms |", "|---|---|---|---|---|---|---|---|---|"]
+    for name in cfg["checkpoints"]:
+        for n in cfg["steps"]:
+            p, records = policies[f"{name}_{n}"]
+            d, lo, hi, _ = paired_difference(records, policies[f"{name}_{top}"][1])
+            g = p["groups"]
+            lines.append(f"| {name} | {n} | {ci(g['easy'])} | {ci(g['medium'])} | {ci(g['hard'])} | {ci(p['overall'])} | "
+                         f"{d:+.1f} [{lo:+.1f}, {hi:+.1f}] | {p['latency']['p50_ms']:.1f} | {p['latency']['p95_ms']:.1f} |")
+    with open(os.path.join(ROOT, "results", "ddim_steps.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def image_goal_select(protocol):
     """Each inference variant of protocol.json "image_goal_selection": a copy of the run's config.json with
     the overrides beside a link to its weights, evaluated on the development seed: results/image_goal_selection.md."""
@@ -372,18 +421,8 @@ def image_goal_select(protocol):
     source = run_dir(sel["run"])
     if not finished(source):
         sys.exit(f"protocol.py: {sel['run']} is not trained")
-    specs = {}
-    for v, overrides in sel["variants"].items():
-        folder = os.path.join("out", "image_goal_selection", "checkpoints", v)
-        os.makedirs(os.path.join(ROOT, folder), exist_ok=True)
-        config = read_json(os.path.join(ROOT, source, "config.json"))
-        config["config"].update(overrides)
-        with open(os.path.join(ROOT, folder, "config.json"), "w") as f:
-            json.dump(config, f, indent=2)
-        link = os.path.join(ROOT, folder, "model.pt")
-        if not os.path.lexists(link):
-            os.symlink(os.path.join(ROOT, source, "model.pt"), link)
-        specs[v] = f"image_goal={folder}"
+    specs = {v: f"image_goal={variant_checkpoint(source, os.path.join('out', 'image_goal_selection', 'checkpoints', v), o)}"
+             for v, o in sel["variants"].items()}
     policies = evaluate_specs(specs, sel["suite"], sel["episodes"], ev["development_seed"], "out/image_goal_selection")
     lines = ["# Image-goal inference settings", "",
              f"`scripts/protocol.py image_goal_select`: the `{sel['run']}` checkpoint with each variant's overrides "
@@ -485,6 +524,8 @@ def main(argv):
         gr1(protocol)
     elif mode == "image_goal_select":
         image_goal_select(protocol)
+    elif mode == "ddim_steps":
+        ddim_steps(protocol)
     elif mode == "show":
         for name in pick(protocol, names, list(runs)):
             print(" ".join(train_command(protocol, name)))
@@ -509,7 +550,8 @@ def main(argv):
             cmd += ["--run", f"{name}={run_dir(name)}"]
         run(cmd)
     else:
-        sys.exit(f"protocol.py: unknown command '{mode}' (data, train, ship, curves, show, select, ablations, image_goal, image_goal_select, gr1)")
+        sys.exit(f"protocol.py: unknown command '{mode}' (data, train, ship, curves, show, select, ablations, image_goal, image_goal_select, gr1, "
+                 "ddim_steps)")
     return 0
 
 
