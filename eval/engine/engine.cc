@@ -49,6 +49,13 @@ namespace {
 
 std::atomic<bool> stop_requested{false};
 
+// The run-folder locks this process holds (FolderLock). A forked worker closes its copies, so a
+// folder is free the moment its run dies, not only once the last worker has died too.
+std::set<int>& HeldLocks() {
+  static std::set<int> fds;
+  return fds;
+}
+
 // ---- The run's identity (run.json): what must match for --resume and merge ----
 
 json Identity(const EvalConfig& c) {
@@ -312,6 +319,7 @@ void RunWorkerProcesses(const EvalConfig& config, const PolicyFactory& make, con
         if (w.to_child >= 0) close(w.to_child);
         if (w.from_child >= 0) close(w.from_child);
       }
+      for (int fd : HeldLocks()) close(fd);  // the lock stays with the run (flock: the parent's copy holds it)
       close(down[1]);
       close(up[0]);
       WorkerMain(config, make, jobs, down[0], up[1]);
@@ -532,7 +540,7 @@ void CheckBelongs(const std::vector<EpisodeRecord>& records, const std::vector<i
   }
 }
 
-// An exclusive lock on a run folder for as long as this process (and its workers) lives.
+// An exclusive lock on a run folder for as long as this process lives (its workers do not hold it).
 class FolderLock {
  public:
   explicit FolderLock(const std::string& dir) {
@@ -549,8 +557,12 @@ class FolderLock {
       throw Error(fmt::format("{} is in use by another padbench run; wait for it to finish or choose another --out",
                               dir));
     }
+    HeldLocks().insert(fd_);
   }
-  ~FolderLock() { ::close(fd_); }
+  ~FolderLock() {
+    HeldLocks().erase(fd_);
+    ::close(fd_);
+  }
   FolderLock(const FolderLock&) = delete;
   FolderLock& operator=(const FolderLock&) = delete;
 
