@@ -124,6 +124,11 @@ torch::Tensor ModelImpl::Loss(const train::Batch& batch, torch::Generator& gener
   return (per_sample * mask).sum() / mask.sum().clamp_min(1.0);
 }
 
+void ModelImpl::train(bool on) {
+  fused_.reset();
+  torch::nn::Module::train(on);
+}
+
 torch::Tensor ModelImpl::Sample(const torch::Tensor& cond, torch::Generator& generator,
                                 const std::function<void(int, const torch::Tensor&)>& on_step) {
   const int64_t b = cond.size(0);
@@ -133,9 +138,11 @@ torch::Tensor ModelImpl::Sample(const torch::Tensor& cond, torch::Generator& gen
   const int64_t s = int64_t(steps.size());
   const auto t_all = torch::tensor(std::vector<int64_t>(steps.begin(), steps.end()), torch::kLong).repeat_interleave(b);
   const auto films = unet_->Films(t_all, cond.repeat({s, 1}));
+  const bool fused = fused_allowed_ && !is_training();
+  if (fused && !fused_) fused_ = std::make_unique<nn::FusedUNet1d>(*unet_);
   for (size_t i = 0; i < steps.size(); ++i) {
     const int t = steps[i], t_prev = i + 1 < steps.size() ? steps[i + 1] : -1;
-    auto eps = unet_->Denoise(x, films, int64_t(i) * b);
+    auto eps = fused ? fused_->Denoise(x, films, int64_t(i) * b) : unet_->Denoise(x, films, int64_t(i) * b);
     if (on_step) on_step(int(i) + 1, action_norm_.Unnormalize(schedule_.PredictX0(x, eps, t)));
     x = schedule_.DdimStep(x, eps, t, t_prev);
   }

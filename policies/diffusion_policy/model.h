@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "policies/nn/diffusion.h"
+#include "policies/nn/fused_unet.h"
 #include "policies/nn/layers.h"
 #include "policies/train/trainable.h"
 
@@ -54,9 +55,14 @@ class ModelImpl : public torch::nn::Module {
                           const torch::Tensor& goal = {});
   // Epsilon-prediction loss on the batch's action chunks (goal-conditioned: on batch.goal).
   torch::Tensor Loss(const train::Batch& batch, torch::Generator& generator);
-  // DDIM sampling of raw actions [B,Tp,4]; `on_step(step, x0_estimate_raw)` sees each step.
+  // DDIM sampling of raw actions [B,Tp,4]; `on_step(step, x0_estimate_raw)` sees each step. In
+  // eval mode the U-Net runs through nn::FusedUNet1d (the same samples within float rounding).
   torch::Tensor Sample(const torch::Tensor& cond, torch::Generator& generator,
                        const std::function<void(int, const torch::Tensor&)>& on_step = {});
+  // Whether Sample may take the fused path (default true).
+  void set_fused_inference(bool on) { fused_allowed_ = on; }
+  // Training drops the fused copy of the weights; the next Sample in eval mode makes a new one.
+  void train(bool on = true) override;
 
   const Config& config() const { return config_; }
   nlohmann::json Checkpoint() const;
@@ -75,6 +81,8 @@ class ModelImpl : public torch::nn::Module {
   nn::TextEncoder text_{nullptr};
   std::shared_ptr<nn::ScriptTextEncoder> script_text_;
   nn::UNet1d unet_{nullptr};
+  bool fused_allowed_ = true;
+  std::unique_ptr<nn::FusedUNet1d> fused_;  // a copy of unet_'s weights, made by the first fused Sample
 };
 TORCH_MODULE(Model);
 

@@ -148,6 +148,7 @@ class UNet1dImpl : public torch::nn::Module {
   // [B,T,input_dim] with the films of rows [first, first + B).
   std::vector<torch::Tensor> Films(const torch::Tensor& t, const torch::Tensor& cond);
   torch::Tensor Denoise(const torch::Tensor& x, const std::vector<torch::Tensor>& films, int64_t first = 0);
+  const UNet1dConfig& config() const { return config_; }
 
  private:
   UNet1dConfig config_;

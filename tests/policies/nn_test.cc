@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "policies/nn/diffusion.h"
+#include "policies/nn/fused_unet.h"
 #include "policies/nn/layers.h"
 #include "sim/error.h"
 #include "tests/test_util.h"
@@ -120,6 +121,29 @@ TEST_CASE("nn: the U-Net's films of many steps at once give each step's forward"
   for (int step = 0; step < 3; ++step) {
     const auto expected = unet(x, t.narrow(0, 2 * step, 2), cond);
     REQUIRE((unet->Denoise(x, films, 2 * step) - expected).abs().max().item<double>() < 1e-5);
+  }
+}
+
+TEST_CASE("nn: the fused U-Net gives the U-Net's outputs within float rounding", "[nn]") {
+  torch::manual_seed(5);
+  for (const std::vector<int64_t>& dims : {std::vector<int64_t>{16, 32}, std::vector<int64_t>{8, 16, 32}}) {
+    UNet1dConfig config;
+    config.cond_dim = 6;
+    config.down_dims = dims;
+    config.step_embed_dim = 16;
+    config.groups = 4;
+    UNet1d unet(config);
+    torch::NoGradGuard no_grad;
+    for (auto& p : unet->parameters()) p.add_(0.05 * torch::randn(p.sizes()));
+    const auto x = torch::randn({2, 16, 4}), cond = torch::randn({2, 6});
+    const auto films = unet->Films(torch::tensor({70, 70}, torch::kLong), cond);
+    const auto expected = unet->Denoise(x, films);
+    FusedUNet1d fused(*unet);
+    const auto got = fused.Denoise(x, films);
+    REQUIRE(got.sizes() == expected.sizes());
+    INFO("max difference " << (got - expected).abs().max().item<double>());
+    REQUIRE((got - expected).abs().max().item<double>() < 1e-5);
+    REQUIRE(expected.abs().max().item<double>() > 1e-2);
   }
 }
 
