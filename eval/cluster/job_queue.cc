@@ -56,10 +56,7 @@ void JobServer::Accept(int rank, size_t job, const std::string& result) {
   }
   --remaining_;
   on_result_(job, result);
-  if (finished() && net_ && !done_sent_) {
-    done_sent_ = true;
-    SendAll(kDone, "");
-  }
+  TellDoneIfFinished();
 }
 
 void JobServer::Cancel(const std::function<bool(size_t job)>& drop) {
@@ -77,10 +74,7 @@ void JobServer::Cancel(const std::function<bool(size_t job)>& drop) {
       ++it;
     }
   }
-  if (finished() && net_ && !done_sent_) {
-    done_sent_ = true;
-    SendAll(kDone, "");
-  }
+  TellDoneIfFinished();
 }
 
 void JobServer::Poll(int) {
@@ -174,6 +168,12 @@ void JobServer::Serve() {
     rank.asked = 0;
     net_->Send(r, kJobs, body);
   }
+}
+
+void JobServer::TellDoneIfFinished() {
+  if (!finished() || !net_ || done_sent_) return;
+  done_sent_ = true;
+  SendAll(kDone, "");
 }
 
 void JobServer::Stop(const std::string& error) {

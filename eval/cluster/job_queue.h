@@ -87,6 +87,7 @@ class JobServer final : public JobSource {
   void Requeue(int rank, const std::string& why);
   void Serve();
   void SendAll(int tag, const std::string& body);
+  void TellDoneIfFinished();  // every rank learns the end once
 
   Transport* net_;
   ResultFn on_result_;

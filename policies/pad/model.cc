@@ -379,8 +379,9 @@ ModelImpl::StepFn ModelImpl::FusedSteps(const torch::Tensor& observed, const tor
     parts.insert(parts.end(), fixed.begin(), fixed.end());
     parts.push_back(action_in_(x_act) + action_pos_);
     auto x = torch::cat(parts, 1).contiguous();
-    std::vector<const float*> mod(static_cast<size_t>(b));
-    for (int64_t j = 0; j < b; ++j) mod[size_t(j)] = modulations[int64_t(i) * b + j].data_ptr<float>();
+    std::vector<const float*> mod(static_cast<size_t>(b));  // rows of [S*B, depth, 6w], no tensor indexing
+    const int64_t row = modulations.size(1) * modulations.size(2);
+    for (int64_t j = 0; j < b; ++j) mod[size_t(j)] = modulations.data_ptr<float>() + (int64_t(i) * b + j) * row;
     fused_->Forward(x.data_ptr<float>(), b, x.size(1), mod.data());
     x = final_norm_(x) * (1 + final_mod[1][int64_t(i)]) + final_mod[0][int64_t(i)];
     Prediction out;
