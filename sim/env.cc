@@ -202,6 +202,10 @@ std::array<double, 3> Env::EePos() const { return SitePos(ee_site_); }
 
 double Env::GripperOpening() const { return data_->qpos[finger_l_qpos_] + data_->qpos[finger_r_qpos_]; }
 
+double Env::GripperEffort() const { return 1.0 - 2.0 * data_->ctrl[finger_l_act_] / config_.finger_open; }
+
+double Env::ControlPeriod() const { return model_->opt.timestep * config_.frame_skip; }
+
 int Env::BodyId(const std::string& name) const { return IdOrThrow(*model_, mjOBJ_BODY, model_->nbody, "body", name); }
 int Env::JointId(const std::string& name) const { return IdOrThrow(*model_, mjOBJ_JOINT, model_->njnt, "joint", name); }
 int Env::SiteId(const std::string& name) const { return IdOrThrow(*model_, mjOBJ_SITE, model_->nsite, "site", name); }

@@ -84,6 +84,10 @@ class Env {
 
   std::array<double, 3> EePos() const;
   double GripperOpening() const;  // distance between finger joints' travel (m)
+  // The gripper effort (Action[3]) the finger targets hold now: what repeats the last command.
+  double GripperEffort() const;
+  // Simulated seconds per control step (frame_skip physics steps).
+  double ControlPeriod() const;
   int clipped_actions() const { return clipped_; }
   int steps() const { return steps_; }
   bool diverged() const { return diverged_; }

@@ -21,6 +21,7 @@
 #include "sim/dataset.h"
 #include "sim/error.h"
 #include "sim/image_io.h"
+#include "sim/json_file.h"
 #include "tasks/registry.h"
 
 namespace padbench::viewer {
@@ -32,6 +33,7 @@ constexpr float kFrame = 104;       // policy-view and prediction images
 const ImVec4 kRed(0.95f, 0.4f, 0.4f, 1.f);
 const ImVec4 kGreen(0.45f, 0.85f, 0.55f, 1.f);
 const ImVec4 kDim(0.6f, 0.6f, 0.65f, 1.f);
+const ImVec4 kAmber(0.95f, 0.75f, 0.3f, 1.f);
 
 // Policies offered in the session panel: those that need no file, then the shipped checkpoints.
 std::vector<std::string> PresetPolicies() {
@@ -75,6 +77,8 @@ App::App(const ViewerOptions& options) : options_(options) {
   }
   CopyString(policy_spec_, sizeof(policy_spec_), options.live.policy);
   seed_ = int(options.live.seed);
+  realtime_ = options.live.timing.realtime;
+  latency_ms_ = float(options.live.timing.latency_ms);
   CopyString(eval_dir_, sizeof(eval_dir_), options.eval_dir);
   CopyString(dataset_path_, sizeof(dataset_path_), options.dataset);
   // Given on the command line, these fail loudly (in the window they only report).
@@ -241,11 +245,19 @@ void App::SessionPanel() {
   ImGui::TextColored(kDim, "name or name=checkpoint");
   ImGui::InputInt("seed", &seed_);
   seed_ = std::max(0, seed_);
+  ImGui::Checkbox("real time", &realtime_);
+  if (realtime_) {
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(120);
+    ImGui::InputFloat("Act ms (-1: measured)", &latency_ms_, 0, 0, "%.1f");
+    latency_ms_ = std::max(-1.f, latency_ms_);
+  }
   if (ImGui::Button("Apply (restarts the tally)")) {
     LiveConfig config = session_->config();
     config.task = std::string(tasks[task_index_]->Name());
     config.policy = policy_spec_;
     config.seed = uint64_t(seed_);
+    config.timing = {realtime_, latency_ms_ < 0 ? -1.0 : double(latency_ms_)};
     config.first_episode = 0;
     session_->Configure(config);
     follow_ = true;
@@ -277,6 +289,9 @@ void App::RunPanel() {
   if (ImGui::Checkbox("max", &max_speed_)) session_->SetSpeed(max_speed_ ? 0 : speed_);
   ImGui::PushTextWrapPos();
   ImGui::TextColored(kDim, "%s", view_.status.c_str());
+  const ActTiming& timing = session_->config().timing;
+  ImGui::TextColored(timing.realtime ? kAmber : kDim, "mode: %s%s", timing.Describe().c_str(),
+                     timing.realtime ? " (while Act runs the last chunk goes on, then the arm holds still)" : "");
   ImGui::PopTextWrapPos();
 
   // Success across this configuration's episodes.
@@ -565,6 +580,18 @@ void App::OpenEvalRun(const std::string& dir) {
   const std::string path = dir + "/episodes.jsonl";
   if (!std::filesystem::exists(path)) throw Error(fmt::format("{} not found (is {} an eval run?)", path, dir));
   eval_episodes_ = ReadEpisodesJsonl(path);
+  // A real-time run's episodes run again in real time (its run.json says how).
+  const std::string run_json = dir + "/run.json";
+  const ActTiming timing = std::filesystem::exists(run_json)
+                               ? ActTiming::FromJson(ReadJsonFile(run_json).value("act_timing", nlohmann::json()))
+                               : ActTiming{};
+  if (timing.realtime != session_->config().timing.realtime || timing.latency_ms != session_->config().timing.latency_ms) {
+    LiveConfig config = session_->config();
+    config.timing = timing;
+    session_->Configure(config);
+    realtime_ = timing.realtime;
+    latency_ms_ = float(timing.latency_ms);
+  }
   // Finished order depends on the workers; list them by policy, task and index.
   std::stable_sort(eval_episodes_.begin(), eval_episodes_.end(), [](const EpisodeRecord& a, const EpisodeRecord& b) {
     return std::tie(a.policy, a.task, a.index) < std::tie(b.policy, b.task, b.index);

@@ -83,6 +83,8 @@ class App {
   int task_index_ = 0;
   char policy_spec_[512] = {};
   int seed_ = 0;
+  bool realtime_ = false;
+  float latency_ms_ = -1;  // < 0: measured
   float speed_ = 1;
   bool max_speed_ = false;
 

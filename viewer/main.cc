@@ -43,6 +43,11 @@ int Run(int argc, char** argv) {
   cli.add_flag("--paused", options.paused, "start paused (step with the right arrow)");
   cli.add_option("--speed", options.speed, "simulated time per wall-clock time; 0 = as fast as possible")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  CLI::Option* realtime = cli.add_flag("--realtime", options.live.timing.realtime,
+                                       "the simulator does not wait for Act (as `padbench eval --realtime`)");
+  cli.add_option("--latency-ms", options.live.timing.latency_ms,
+                 "with --realtime: every Act takes this long, instead of its measured wall time")
+      ->check(CLI::NonNegativeNumber)->needs(realtime);
   CLI::Option* eval_run = cli.add_option("--eval-run", options.eval_dir, "an eval output folder whose episodes to list (click one to run it again)");
   cli.add_option("--eval-episode", options.eval_episode, "with --eval-run: run this row of its episode list (sorted by policy, task, index) again at start")
       ->check(CLI::NonNegativeNumber)->needs(eval_run);

@@ -81,6 +81,14 @@ void AddEval(CLI::App& app, const std::string& command_line) {
   cmd->add_option("--act-timeout", o->config.act_timeout_s,
                   "Seconds an Act call may take; a longer one kills its worker and records policy_timeout")
       ->capture_default_str();
+  auto* realtime = cmd->add_flag(
+      "--realtime", o->config.timing.realtime,
+      "The simulator does not wait for Act: while Act runs the previous chunk goes on, then the arm holds "
+      "still; an Act taking L ms delivers its chunk ceil(L / 20 ms) control steps late");
+  cmd->add_option("--latency-ms", o->config.timing.latency_ms,
+                  "With --realtime: every Act takes this long (reproducible), instead of its measured wall time")
+      ->check(CLI::NonNegativeNumber)
+      ->needs(realtime);
   cmd->add_option("--gl", o->gl, "GL backend: auto, egl, osmesa")->capture_default_str();
   AddRankTimeout(*cmd, o->config.rank_timeout_s);
   cmd->add_flag("--json", o->json, "Print results.json's aggregated block instead of the summary");

@@ -1,6 +1,7 @@
 #include "eval/engine/aggregate.h"
 
 #include <map>
+#include <optional>
 
 #include "eval/metrics/image_quality.h"
 #include "eval/metrics/metric.h"
@@ -15,6 +16,7 @@ using json = nlohmann::json;
 struct Tally {
   int episodes = 0, successes = 0;
   int64_t length_sum = 0, success_steps_sum = 0, clipped = 0;
+  std::optional<int64_t> held;  // real-time runs: steps the arm held still waiting for a chunk
   std::map<std::string, int> failures;
 
   void Add(const EpisodeRecord& r) {
@@ -24,10 +26,11 @@ struct Tally {
     clipped += r.clipped_actions;
     if (r.success) success_steps_sum += r.steps_to_success;
     if (!r.failure.empty()) ++failures[r.failure];
+    if (r.held_steps) held = held.value_or(0) + *r.held_steps;
   }
   json ToJson() const {
     const Interval ci = WilsonInterval(successes, episodes);
-    return {{"episodes", episodes},
+    json j = {{"episodes", episodes},
             {"successes", successes},
             {"success_rate", episodes ? double(successes) / episodes : 0.0},
             {"ci95", {ci.low, ci.high}},
@@ -35,6 +38,8 @@ struct Tally {
             {"mean_steps_to_success", successes ? double(success_steps_sum) / successes : 0.0},
             {"failures", failures},
             {"clipped_actions", clipped}};
+    if (held) j["held_fraction"] = length_sum ? double(*held) / length_sum : 0.0;
+    return j;
   }
 };
 

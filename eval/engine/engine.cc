@@ -61,8 +61,11 @@ std::set<int>& HeldLocks() {
 json Identity(const EvalConfig& c) {
   json tasks = json::array();
   for (const auto& t : c.tasks) tasks.push_back(t->Name());
-  return {{"policies", c.policies}, {"tasks", tasks},          {"episodes", c.episodes},
-          {"seed", c.seed},         {"shard_index", c.shard_index}, {"shard_count", c.shard_count}};
+  json id = {{"policies", c.policies}, {"tasks", tasks},          {"episodes", c.episodes},
+             {"seed", c.seed},         {"shard_index", c.shard_index}, {"shard_count", c.shard_count}};
+  // Only real-time runs name their timing, so that synchronous run folders of before still resume.
+  if (c.timing.realtime) id["act_timing"] = c.timing.ToJson();
+  return id;
 }
 
 // ---- episodes.jsonl: one line per finished episode, appended with one write() ----
@@ -165,7 +168,8 @@ EpisodeRecord RunJob(const EvalConfig& config, EpisodeRunner& runner, const Job&
     observers.push_back(&*video);
   }
   observers.insert(observers.end(), extra.begin(), extra.end());
-  EpisodeRecord rec = runner.Run(spec, task, job.index, EpisodeSeed(config.seed, name, uint64_t(job.index)), observers);
+  EpisodeRecord rec =
+      runner.Run({spec, job.index, EpisodeSeed(config.seed, name, uint64_t(job.index)), config.timing}, task, observers);
   if (video && rec.failure != "interrupted") video->Close();
   return rec;
 }

@@ -10,7 +10,7 @@ namespace padbench {
 std::string EpisodeRecord::Key() const { return fmt::format("{}|{}|{}", policy, task, index); }
 
 nlohmann::json EpisodeToJson(const EpisodeRecord& r) {
-  return {{"policy", r.policy},
+  nlohmann::json j = {{"policy", r.policy},
           {"task", r.task},
           {"group", r.group},
           {"index", r.index},
@@ -30,6 +30,8 @@ nlohmann::json EpisodeToJson(const EpisodeRecord& r) {
           {"policy_s", r.policy_s},
           {"physics_s", r.physics_s},
           {"render_s", r.render_s}};
+  if (r.held_steps) j["held_steps"] = *r.held_steps;
+  return j;
 }
 
 namespace {
@@ -61,6 +63,7 @@ EpisodeRecord EpisodeFromJson(const nlohmann::json& j) {
   r.failure_detail = Field<std::string>(j, "failure_detail");
   r.clipped_actions = Field<int>(j, "clipped_actions");
   r.act_calls = Field<int>(j, "act_calls");
+  if (j.contains("held_steps")) r.held_steps = Field<int>(j, "held_steps");
   r.metrics = Field<nlohmann::json>(j, "metrics");
   if (!r.metrics.is_object()) throw Error("episode record field 'metrics' must be an object");
   r.act_ms = Field<std::vector<double>>(j, "act_ms");

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@ struct EpisodeRecord {
   std::string failure_detail; // the message behind a failure
   int clipped_actions = 0;
   int act_calls = 0;
+  // Real-time runs only: control steps the arm held still waiting for an Act's chunk.
+  std::optional<int> held_steps;
   // Each registered metric's value by name (eval/metrics/metric.h); metrics that measured
   // nothing are absent. Prediction quality is deterministic; stage timings are not.
   nlohmann::json metrics = nlohmann::json::object();

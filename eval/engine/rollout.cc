@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -48,159 +49,278 @@ std::unique_ptr<TaskEnv> MakeTaskEnv(std::shared_ptr<const Task> task, const Pol
   return TaskEnv::Create(std::move(task), config, renderer);
 }
 
-EpisodeRecord RunEpisode(TaskEnv& env, Policy& policy, const EpisodeJob& job, bool first_call_is_warmup,
-                         const std::vector<RolloutObserver*>& observers) {
-  const auto start = Clock::now();
-  const Task& task = env.task();
+nlohmann::json ActTiming::ToJson() const {
+  if (!realtime) return nullptr;
+  return {{"realtime", true}, {"latency_ms", latency_ms < 0 ? nlohmann::json("measured") : nlohmann::json(latency_ms)}};
+}
+
+ActTiming ActTiming::FromJson(const nlohmann::json& j) {
+  ActTiming t;
+  if (j.is_null()) return t;
+  t.realtime = true;
+  const nlohmann::json& latency = j.at("latency_ms");
+  t.latency_ms = latency.is_number() ? latency.get<double>() : -1;
+  return t;
+}
+
+std::string ActTiming::Describe() const {
+  if (!realtime) return "synchronous";
+  return latency_ms < 0 ? "real time, measured Act" : fmt::format("real time, Act {:g} ms", latency_ms);
+}
+
+// Predicted frames waiting for the real frame they predict.
+struct Pending {
+  PredictedFrame frame;
+  Image origin;  // the camera's frame when the prediction was made
+};
+
+struct Rollout::State {
+  EpisodeJob job;
   EpisodeRecord rec;
+  Clock::time_point start;
+  std::vector<std::unique_ptr<EpisodeMetric>> metrics;
+  std::vector<RolloutObserver*> observers;  // the caller's
+  std::vector<RolloutObserver*> all;        // the metrics, then the caller's
+  std::vector<std::string> cameras;
+  int max_steps = 0;
+  std::map<int, std::vector<Pending>> pending;  // by the step the predicted frame arrives
+
+  // The chunk being executed: actions[next..] are still to come.
+  std::vector<Action> actions;
+  ActionKind kind = ActionKind::kDelta;
+  size_t next = 0;
+  // Real time: the output of the last Act until the step it arrives, and how many steps it took.
+  std::optional<PolicyOutput> in_flight;
+  int arrives = 0, made_at = 0, last_delay = 0;
+  double control_ms = 0;
+};
+
+Rollout::Rollout(TaskEnv& env, Policy& policy, const EpisodeJob& job, bool first_call_is_warmup,
+                 const std::vector<RolloutObserver*>& observers)
+    : env_(env), policy_(policy), s_(std::make_unique<State>()) {
+  State& s = *s_;
+  s.start = Clock::now();
+  s.job = job;
+  const Task& task = env.task();
+  EpisodeRecord& rec = s.rec;
   rec.policy = job.policy;
   rec.task = std::string(task.Name());
   rec.group = std::string(DifficultyName(task.Group()));
   rec.index = job.index;
   rec.seed = job.seed;
   rec.warmup = first_call_is_warmup;
+  if (job.timing.realtime) rec.held_steps = 0;
+  s.control_ms = 1e3 * env.env().ControlPeriod();
 
-  // The metrics watch first, then the caller's observers.
-  std::vector<std::unique_ptr<EpisodeMetric>> metrics = StartMetrics();
-  std::vector<RolloutObserver*> all;
-  for (auto& m : metrics) all.push_back(m.get());
-  all.insert(all.end(), observers.begin(), observers.end());
+  s.metrics = StartMetrics();
+  s.observers = observers;
+  for (auto& m : s.metrics) s.all.push_back(m.get());
+  s.all.insert(s.all.end(), observers.begin(), observers.end());
 
   auto t = Clock::now();
-  Observation obs = env.Reset(job.seed);
+  obs_ = env.Reset(job.seed);
   rec.render_s += Seconds(t, Clock::now());
   rec.instruction = env.instruction();
-  const EpisodeInfo info{rec.task, rec.instruction, job.seed, task.MaxSteps(), &env.env(), &task};
-  const std::vector<std::string>& cameras = env.config().cameras;
-  // Predicted frames waiting for the real frame they predict, by the step that frame arrives.
-  struct Pending {
-    PredictedFrame frame;
-    Image origin;  // the camera's frame when the prediction was made
-  };
-  std::map<int, std::vector<Pending>> pending;
-
-  auto fail = [&](const std::string& reason, const std::string& detail) {
-    rec.failure = reason;
-    rec.failure_detail = detail;
-  };
-
+  s.max_steps = task.MaxSteps();
+  s.cameras = env.config().cameras;
+  const EpisodeInfo info{rec.task, rec.instruction, job.seed, s.max_steps, &env.env(), &task};
   try {
     policy.Reset(info);
-    policy.Observe(obs);
+    policy.Observe(obs_);
   } catch (const std::exception& e) {
-    fail("policy_error", fmt::format("Reset: {}", e.what()));
+    Fail("policy_error", fmt::format("Reset: {}", e.what()));
   }
-  for (RolloutObserver* o : all) o->OnReset(info, obs);
+  for (RolloutObserver* o : s.all) o->OnReset(info, obs_);
+}
 
-  const int max_steps = task.MaxSteps();
-  auto stop_requested = [&] {
-    for (RolloutObserver* o : observers)
-      if (o->ShouldStop()) return true;
-    return false;
-  };
-  while (rec.failure.empty() && !rec.success && rec.length < max_steps) {
-    if (stop_requested()) {
-      fail("interrupted", "stopped before the episode ended");
-      break;
-    }
-    PolicyOutput out;
-    for (RolloutObserver* o : all) o->OnActStart(obs);
-    t = Clock::now();
-    try {
-      out = policy.Act(obs);
-    } catch (const std::exception& e) {
-      rec.act_ms.push_back(1e3 * Seconds(t, Clock::now()));
-      fail("policy_error", fmt::format("Act at step {}: {}", rec.length, e.what()));
-      break;
-    }
-    const double act_s = Seconds(t, Clock::now());
-    rec.policy_s += act_s;
-    rec.act_ms.push_back(1e3 * act_s);
-    ++rec.act_calls;
-    if (const std::string problem = CheckOutput(out, cameras); !problem.empty()) {
-      fail("policy_error", fmt::format("Act at step {}: {}", rec.length, problem));
-      break;
-    }
-    for (RolloutObserver* o : all) o->OnAct(obs, out, 1e3 * act_s);
-    for (PredictedFrame& f : out.predicted) {
-      if (f.camera.empty()) f.camera = cameras.front();
-      Image origin = obs.rgb.at(f.camera);
-      pending[rec.length + f.horizon].push_back({std::move(f), std::move(origin)});
-    }
+Rollout::~Rollout() = default;
 
-    for (const Action& planned : out.actions) {
-      if (rec.length >= max_steps || rec.success) break;
-      t = Clock::now();
-      const Action action = out.kind == ActionKind::kWaypoint
-                                ? WaypointAction(planned, obs.ee_pos, env.env().config().action_scale)
-                                : planned;
-      const StepResult step = env.Step(action);
-      const bool success = env.Success();
-      auto t2 = Clock::now();
-      rec.physics_s += Seconds(t, t2);
-      ++rec.length;
-      if (step.status == StepStatus::kDiverged) {
-        fail("physics_divergence", step.message);
-        break;
-      }
-      obs = env.Observe();
-      rec.render_s += Seconds(t2, Clock::now());
-      try {
-        policy.Observe(obs);
-      } catch (const std::exception& e) {
-        fail("policy_error", fmt::format("Observe at step {}: {}", rec.length, e.what()));
-        break;
-      }
+void Rollout::Fail(const std::string& reason, const std::string& detail) {
+  s_->rec.failure = reason;
+  s_->rec.failure_detail = detail;
+  done_ = true;
+}
 
-      std::vector<ScoredPrediction> due;
-      std::map<std::string, Image> masks;  // rendered on first use, per camera
-      if (auto it = pending.find(rec.length); it != pending.end()) {
-        for (const Pending& p : it->second) {
-          const Image& frame = p.frame.rgb;
-          const Image& real = obs.rgb.at(p.frame.camera);
-          if (frame.height != real.height || frame.width != real.width || frame.channels != real.channels) {
-            fail("policy_error", fmt::format("predicted frame is {}x{}x{}, the camera gives {}x{}x{}", frame.height,
-                                             frame.width, frame.channels, real.height, real.width, real.channels));
-            break;
-          }
-          ScoredPrediction scored;
-          scored.horizon = p.frame.horizon;
-          scored.kind = p.frame.kind;
-          scored.camera = p.frame.camera;
-          scored.frame = &frame;
-          scored.real = &real;
-          scored.origin = &p.origin;
-          scored.psnr = Psnr(frame, real);
-          scored.ssim = Ssim(frame, real);
-          scored.object_mask = [&env, &masks, camera = p.frame.camera]() -> const Image& {
-            auto found = masks.find(camera);
-            if (found == masks.end()) found = masks.emplace(camera, env.ObjectMask(camera)).first;
-            return found->second;
-          };
-          due.push_back(std::move(scored));
-        }
-        if (!rec.failure.empty()) break;
-        std::sort(due.begin(), due.end(), [](const ScoredPrediction& a, const ScoredPrediction& b) {
-          return std::tie(a.kind, a.camera, a.horizon) < std::tie(b.kind, b.camera, b.horizon);
-        });
-      }
-      for (RolloutObserver* o : all) o->OnStep(action, obs, due);
-      pending.erase(rec.length);
-      if (success) {
-        rec.success = true;
-        rec.steps_to_success = rec.length;
-      }
+bool Rollout::StopRequested() {
+  for (RolloutObserver* o : s_->observers) {
+    if (o->ShouldStop()) {
+      Fail("interrupted", "stopped before the episode ended");
+      return true;
     }
   }
-  if (!rec.success && rec.failure.empty()) fail("timeout", fmt::format("no success within {} steps", max_steps));
+  return false;
+}
+
+bool Rollout::needs_act() const {
+  const State& s = *s_;
+  return !done_ && !s.in_flight && s.actions.size() - s.next <= size_t(s.last_delay);
+}
+
+void Rollout::BeginAct() {
+  if (StopRequested()) return;
+  for (RolloutObserver* o : s_->all) o->OnActStart(obs_);
+}
+
+void Rollout::FailAct(const std::string& what, double seconds) {
+  EpisodeRecord& rec = s_->rec;
+  rec.act_ms.push_back(1e3 * seconds);
+  Fail("policy_error", fmt::format("Act at step {}: {}", rec.length, what));
+}
+
+void Rollout::EndAct(PolicyOutput out, double seconds) {
+  State& s = *s_;
+  EpisodeRecord& rec = s.rec;
+  rec.policy_s += seconds;
+  rec.act_ms.push_back(1e3 * seconds);
+  ++rec.act_calls;
+  if (const std::string problem = CheckOutput(out, s.cameras); !problem.empty()) {
+    Fail("policy_error", fmt::format("Act at step {}: {}", rec.length, problem));
+    return;
+  }
+  for (RolloutObserver* o : s.all) o->OnAct(obs_, out, 1e3 * seconds);
+  for (PredictedFrame& f : out.predicted) {
+    if (f.camera.empty()) f.camera = s.cameras.front();
+    Image origin = obs_.rgb.at(f.camera);
+    s.pending[rec.length + f.horizon].push_back({std::move(f), std::move(origin)});
+  }
+  out.predicted.clear();
+  int delay = 0;
+  if (s.job.timing.realtime) {
+    const double ms = s.job.timing.latency_ms >= 0 ? s.job.timing.latency_ms : 1e3 * seconds;
+    delay = int(std::ceil(ms / s.control_ms - 1e-9));
+  }
+  s.in_flight = std::move(out);
+  s.made_at = rec.length;
+  s.arrives = rec.length + delay;
+  s.last_delay = delay;
+  if (delay == 0) Deliver();
+}
+
+void Rollout::Deliver() {
+  State& s = *s_;
+  PolicyOutput& out = *s.in_flight;
+  s.actions = std::move(out.actions);
+  s.kind = out.kind;
+  // Entries for the steps that passed while the chunk was on its way are dropped; the last stays.
+  s.next = std::min(size_t(s.rec.length - s.made_at), s.actions.size() - 1);
+  s.in_flight.reset();
+}
+
+void Rollout::Step() {
+  State& s = *s_;
+  EpisodeRecord& rec = s.rec;
+  if (done_ || StopRequested()) return;
+  auto t = Clock::now();
+  Action action;
+  if (s.next < s.actions.size()) {
+    const Action& planned = s.actions[s.next++];
+    action = s.kind == ActionKind::kWaypoint
+                 ? WaypointAction(planned, obs_.ee_pos, env_.env().config().action_scale)
+                 : planned;
+  } else {  // real time, waiting for a chunk: the arm holds still
+    action = {0, 0, 0, float(env_.env().GripperEffort())};
+    ++*rec.held_steps;
+  }
+  const StepResult step = env_.Step(action);
+  const bool success = env_.Success();
+  auto t2 = Clock::now();
+  rec.physics_s += Seconds(t, t2);
+  ++rec.length;
+  if (step.status == StepStatus::kDiverged) {
+    Fail("physics_divergence", step.message);
+    return;
+  }
+  obs_ = env_.Observe();
+  rec.render_s += Seconds(t2, Clock::now());
+  try {
+    policy_.Observe(obs_);
+  } catch (const std::exception& e) {
+    Fail("policy_error", fmt::format("Observe at step {}: {}", rec.length, e.what()));
+    return;
+  }
+
+  std::vector<ScoredPrediction> due;
+  std::map<std::string, Image> masks;  // rendered on first use, per camera
+  if (auto it = s.pending.find(rec.length); it != s.pending.end()) {
+    for (const Pending& p : it->second) {
+      const Image& frame = p.frame.rgb;
+      const Image& real = obs_.rgb.at(p.frame.camera);
+      if (frame.height != real.height || frame.width != real.width || frame.channels != real.channels) {
+        Fail("policy_error", fmt::format("predicted frame is {}x{}x{}, the camera gives {}x{}x{}", frame.height,
+                                         frame.width, frame.channels, real.height, real.width, real.channels));
+        return;
+      }
+      ScoredPrediction scored;
+      scored.horizon = p.frame.horizon;
+      scored.kind = p.frame.kind;
+      scored.camera = p.frame.camera;
+      scored.frame = &frame;
+      scored.real = &real;
+      scored.origin = &p.origin;
+      scored.psnr = Psnr(frame, real);
+      scored.ssim = Ssim(frame, real);
+      scored.object_mask = [this, &masks, camera = p.frame.camera]() -> const Image& {
+        auto found = masks.find(camera);
+        if (found == masks.end()) found = masks.emplace(camera, env_.ObjectMask(camera)).first;
+        return found->second;
+      };
+      due.push_back(std::move(scored));
+    }
+    std::sort(due.begin(), due.end(), [](const ScoredPrediction& a, const ScoredPrediction& b) {
+      return std::tie(a.kind, a.camera, a.horizon) < std::tie(b.kind, b.camera, b.horizon);
+    });
+  }
+  for (RolloutObserver* o : s.all) o->OnStep(action, obs_, due);
+  s.pending.erase(rec.length);
+  if (success) {
+    rec.success = true;
+    rec.steps_to_success = rec.length;
+    done_ = true;
+  } else if (rec.length >= s.max_steps) {
+    done_ = true;
+  } else if (s.in_flight && s.arrives <= rec.length) {
+    Deliver();
+  }
+}
+
+EpisodeRecord Rollout::Finish() {
+  State& s = *s_;
+  EpisodeRecord& rec = s.rec;
+  if (!rec.success && rec.failure.empty()) {
+    rec.failure = "timeout";
+    rec.failure_detail = fmt::format("no success within {} steps", s.max_steps);
+  }
   rec.metrics = nlohmann::json::object();
-  for (size_t i = 0; i < metrics.size(); ++i) {
-    nlohmann::json value = metrics[i]->Value();
+  for (size_t i = 0; i < s.metrics.size(); ++i) {
+    nlohmann::json value = s.metrics[i]->Value();
     if (!value.is_null()) rec.metrics[std::string(Metrics()[i].name)] = std::move(value);
   }
-  rec.clipped_actions = env.env().clipped_actions();
-  rec.wall_s = Seconds(start, Clock::now());
-  return rec;
+  rec.clipped_actions = env_.env().clipped_actions();
+  rec.wall_s = Seconds(s.start, Clock::now());
+  return std::move(rec);
+}
+
+EpisodeRecord RunEpisode(TaskEnv& env, Policy& policy, const EpisodeJob& job, bool first_call_is_warmup,
+                         const std::vector<RolloutObserver*>& observers) {
+  Rollout r(env, policy, job, first_call_is_warmup, observers);
+  while (!r.done()) {
+    if (!r.needs_act()) {
+      r.Step();
+      continue;
+    }
+    r.BeginAct();
+    if (r.done()) break;
+    const auto t = Clock::now();
+    PolicyOutput out;
+    try {
+      out = policy.Act(r.obs());
+    } catch (const std::exception& e) {
+      r.FailAct(e.what(), Seconds(t, Clock::now()));
+      continue;
+    }
+    r.EndAct(std::move(out), Seconds(t, Clock::now()));
+  }
+  return r.Finish();
 }
 
 }  // namespace padbench

@@ -48,19 +48,18 @@ TaskEnv& EpisodeRunner::env(Policy& policy, const std::shared_ptr<const Task>& t
   return *env;
 }
 
-EpisodeRecord EpisodeRunner::Run(const std::string& spec, const std::shared_ptr<const Task>& task, int index,
-                                 uint64_t seed, const std::vector<RolloutObserver*>& observers) {
-  Policy& p = policy(spec);
-  Instance& i = policies_.at(spec);
+EpisodeRecord EpisodeRunner::Run(const EpisodeJob& job, const std::shared_ptr<const Task>& task,
+                                 const std::vector<RolloutObserver*>& observers) {
+  Policy& p = policy(job.policy);
+  Instance& i = policies_.at(job.policy);
   const bool warmup = !i.acted;
   i.acted = true;
-  return RunWith(p, spec, task, index, seed, warmup, observers);
+  return RunWith(p, job, task, warmup, observers);
 }
 
-EpisodeRecord EpisodeRunner::RunWith(Policy& policy, const std::string& label, const std::shared_ptr<const Task>& task,
-                                     int index, uint64_t seed, bool warmup,
-                                     const std::vector<RolloutObserver*>& observers) {
-  return RunEpisode(env(policy, task), policy, {label, index, seed}, warmup, observers);
+EpisodeRecord EpisodeRunner::RunWith(Policy& policy, const EpisodeJob& job, const std::shared_ptr<const Task>& task,
+                                     bool warmup, const std::vector<RolloutObserver*>& observers) {
+  return RunEpisode(env(policy, task), policy, job, warmup, observers);
 }
 
 }  // namespace padbench

@@ -34,12 +34,12 @@ class EpisodeRunner {
   // The TaskEnv rendering what `policy` asks for on `task`, made on first use.
   TaskEnv& env(Policy& policy, const std::shared_ptr<const Task>& task);
 
-  // Episode `index` of (spec, task) with `seed`; the first Act of a fresh instance is marked warm-up.
-  EpisodeRecord Run(const std::string& spec, const std::shared_ptr<const Task>& task, int index, uint64_t seed,
+  // The episode `job` of its policy spec on `task`; the first Act of a fresh instance is marked warm-up.
+  EpisodeRecord Run(const EpisodeJob& job, const std::shared_ptr<const Task>& task,
                     const std::vector<RolloutObserver*>& observers = {});
-  // The same for a policy the runner does not own (a replay), recorded as `label`.
-  EpisodeRecord RunWith(Policy& policy, const std::string& label, const std::shared_ptr<const Task>& task, int index,
-                        uint64_t seed, bool warmup, const std::vector<RolloutObserver*>& observers = {});
+  // The same for a policy the runner does not own (a replay), recorded as job.policy.
+  EpisodeRecord RunWith(Policy& policy, const EpisodeJob& job, const std::shared_ptr<const Task>& task, bool warmup,
+                        const std::vector<RolloutObserver*>& observers = {});
 
  private:
   PolicyFactory make_;

@@ -347,8 +347,9 @@ void LiveSession::Worker(Request run) {
       observer.Begin(std::move(episode));
       Publish([&] { published_.status = fmt::format("running {} on {} #{}", spec, task_name, index); });
 
-      EpisodeRecord rec = replay ? runner->RunWith(*policy, spec, task, index, seed, true, {&observer})
-                                 : runner->Run(spec, task, index, seed, {&observer});
+      const EpisodeJob job{spec, index, seed, current.config.timing};
+      EpisodeRecord rec = replay ? runner->RunWith(*policy, job, task, true, {&observer})
+                                 : runner->Run(job, task, {&observer});
       policy->SetDenoiseCallback({});
       if (replay) runner->ForgetEnvs(*policy);
       if (rec.failure == "interrupted") continue;  // a new request, a restart or quit

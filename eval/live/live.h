@@ -33,6 +33,7 @@ struct LiveConfig {
   int first_episode = 0;
   GlBackend gl = GlBackend::kAuto;
   int torch_threads = 1;
+  ActTiming timing;               // synchronous, or real time (eval --realtime)
   PolicyFactory make_policy;      // default: MakePolicy
 };
 
