@@ -13,4 +13,11 @@ Action WaypointAction(const Action& waypoint, const std::array<float, 3>& ee_pos
   return a;
 }
 
+std::vector<PolicyOutput> Policy::ActBatch(const std::vector<Policy*>& rows, const std::vector<const Observation*>& obs) {
+  std::vector<PolicyOutput> out(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (rows[i]) out[i] = rows[i]->Act(*obs[i]);
+  return out;
+}
+
 }  // namespace padbench

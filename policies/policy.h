@@ -99,6 +99,15 @@ class Policy {
   virtual void Observe(const Observation& obs) {}
   // Called with the latest observation when the previous action chunk is used up.
   virtual PolicyOutput Act(const Observation& obs) = 0;
+  // Several episodes side by side (eval --batch-envs): `rows[i]` is an instance of this policy's
+  // spec (this one or another; each keeps its own episode state and noise) acting on *obs[i], or
+  // null for a padding row that acts for no episode. A batch keeps its rows from call to call,
+  // so that what one episode gets does not depend on which others act. Called on the batch's
+  // first instance; returns one output per row (an empty one for padding); a throw fails every
+  // acting row. Default: each row's own Act. Families that batch their model compute the padding
+  // rows as well (copies of an acting row, with zero noise) and drop them.
+  virtual std::vector<PolicyOutput> ActBatch(const std::vector<Policy*>& rows,
+                                             const std::vector<const Observation*>& obs);
   // Receives intermediate samples during Act (diffusion policies); others ignore it.
   virtual void SetDenoiseCallback(DenoiseCallback callback) {}
 };

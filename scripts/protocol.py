@@ -22,6 +22,9 @@
                                           seed and write results/image_goal_selection.md
   scripts/protocol.py ddim_steps          every shipped diffusion checkpoint at 2, 4 and 10 DDIM steps on the
                                           learning-curve slice: results/ddim_steps.md
+  scripts/protocol.py realtime [RUN]      every learned policy of a synchronous headline run (default out/eval,
+                                          the main job's) again with --realtime --latency-ms at its measured
+                                          Act p50 and at protocol.json's latencies: results/realtime.md
 
 Every command prints what it runs. PADBENCH selects the binary (default build/padbench).
 """
@@ -413,6 +416,64 @@ def ddim_steps(protocol):
     print("\n".join(lines))
 
 
+def realtime(protocol, sync_dir):
+    """Every learned policy of the synchronous headline run `sync_dir` evaluated again on the same slice
+    with --realtime --latency-ms, at its Act p50 in that run (rounded to 0.1 ms) and at each latency of
+    protocol.json "realtime", into out/realtime/<checkpoint>_<ms>/ (kept while run.json and the
+    checkpoint are unchanged): results/realtime.md, each row paired by episode with the synchronous run."""
+    cfg = protocol["realtime"]
+    ev = protocol["evaluation"]
+    sync = read_json(os.path.join(ROOT, sync_dir, "results.json"))
+    config = sync["config"]
+    if (config["episodes"], config["seed"]) != (ev["episodes"], ev["seed"]) or config.get("act_timing"):
+        sys.exit(f"protocol.py: {sync_dir} is not a synchronous headline run ({ev['episodes']} episodes, seed {ev['seed']})")
+    with open(os.path.join(ROOT, sync_dir, "episodes.jsonl")) as f:
+        sync_records = [json.loads(line) for line in f if line.strip()]
+    specs = [p for p in config["policies"] if "=" in p]
+    rows = []
+    for spec in specs:
+        name = os.path.basename(spec.split("=", 1)[1].rstrip("/"))
+        p50 = round(sync["aggregated"]["policies"][spec]["latency"]["p50_ms"], 1)
+        cells = []
+        for latency in [p50] + cfg["latencies_ms"]:
+            dest = os.path.join("out", "realtime", f"{name}_{latency:g}")
+            identity = {"policies": [spec], "tasks": config["tasks"], "episodes": ev["episodes"], "seed": ev["seed"],
+                        "shard_index": 0, "shard_count": 1, "act_timing": {"realtime": True, "latency_ms": float(latency)}}
+            done = os.path.join(ROOT, dest, "results.json")
+            checkpoint = os.path.join(ROOT, spec.split("=", 1)[1], "model.pt")
+            if (os.path.exists(done) and read_json(os.path.join(ROOT, dest, "run.json")) == identity
+                    and os.path.getmtime(done) > os.path.getmtime(checkpoint)):
+                print(f"{dest}: evaluated already (same run, checkpoint unchanged)")
+            else:
+                if os.path.exists(os.path.join(ROOT, dest)):
+                    shutil.rmtree(os.path.join(ROOT, dest))
+                run([padbench(), "eval", "--policy", spec, *sum([["--task", t] for t in config["tasks"]], []),
+                     "--episodes", str(ev["episodes"]), "--seed", str(ev["seed"]), "--workers", str(os.cpu_count() or 1),
+                     "--realtime", "--latency-ms", f"{latency:g}", "--out", dest])
+            result = read_json(done)["aggregated"]["policies"][spec]
+            with open(os.path.join(ROOT, dest, "episodes.jsonl")) as f:
+                records = [json.loads(line) for line in f if line.strip()]
+            d, lo, hi, _ = paired_difference(records, [r for r in sync_records if r["policy"] == spec])
+            held = 100 * result["overall"].get("held_fraction", 0)
+            cells.append(f"{ci(result['overall'])}, {d:+.1f} [{lo:+.1f}, {hi:+.1f}], held {held:.1f}%")
+        overall = sync["aggregated"]["policies"][spec]["overall"]
+        rows.append(f"| {name} | {ci(overall)} | {p50:g} | " + " | ".join(cells) + " |")
+    header = " | ".join([f"real time, Act {latency:g} ms" for latency in cfg["latencies_ms"]])
+    lines = ["# Synchronous and real-time success", "",
+             f"`scripts/protocol.py realtime {sync_dir}`: every learned policy of the synchronous run `{sync_dir}` "
+             f"(the headline slice: the {config['tasks'].__len__()} tasks of the default suite, {ev['episodes']} "
+             f"episodes each, seed {ev['seed']}) again with `--realtime --latency-ms L`: at L = its Act p50 in that "
+             "run, and at fixed latencies. The control period is 20 ms, so an Act of L ms delivers its chunk "
+             "ceil(L / 20) steps after the observation it saw. Each cell: success (95% Wilson), the difference to "
+             "the synchronous run in points (paired by episode, 95% Wald), and the share of steps the arm held "
+             "still waiting for a chunk.", "",
+             f"| policy | synchronous | Act p50 ms | real time, Act at p50 | {header} |",
+             "|---|---|---|---|" + "---|" * len(cfg["latencies_ms"])] + rows
+    with open(os.path.join(ROOT, "results", "realtime.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def image_goal_select(protocol):
     """Each inference variant of protocol.json "image_goal_selection": a copy of the run's config.json with
     the overrides beside a link to its weights, evaluated on the development seed: results/image_goal_selection.md."""
@@ -526,6 +587,8 @@ def main(argv):
         image_goal_select(protocol)
     elif mode == "ddim_steps":
         ddim_steps(protocol)
+    elif mode == "realtime":
+        realtime(protocol, names[0] if names else "out/eval")
     elif mode == "show":
         for name in pick(protocol, names, list(runs)):
             print(" ".join(train_command(protocol, name)))
@@ -551,7 +614,7 @@ def main(argv):
         run(cmd)
     else:
         sys.exit(f"protocol.py: unknown command '{mode}' (data, train, ship, curves, show, select, ablations, image_goal, image_goal_select, gr1, "
-                 "ddim_steps)")
+                 "ddim_steps, realtime)")
     return 0
 
 

@@ -71,6 +71,10 @@ void AddEval(CLI::App& app, const std::string& command_line) {
   cmd->add_option("--episodes", o->config.episodes, "Episodes per task and policy")->capture_default_str();
   cmd->add_option("--seed", o->config.seed, "Base seed (episode seeds derive from it)")->check(SeedValidator())->capture_default_str();
   cmd->add_option("--workers", o->config.workers, "Parallel workers (processes, one renderer each)")->capture_default_str();
+  cmd->add_option("--batch-envs", o->config.batch_envs,
+                  "Episodes each worker runs side by side, batching their Act calls (episodes are grouped by "
+                  "index, so outcomes do not depend on --workers)")
+      ->capture_default_str();
   cmd->add_option("--out", o->config.out_dir, "Output folder")->required();
   cmd->add_flag("--resume", o->config.resume, "Finish an interrupted run in --out without redoing episodes");
   cmd->add_flag("--force", o->config.force, "Write into an --out that holds files of another kind");

@@ -48,7 +48,7 @@ void JobServer::Complete(size_t job, std::string result) { Accept(0, job, result
 
 void JobServer::Accept(int rank, size_t job, const std::string& result) {
   if (stopped_ || !closed_.insert(job).second) return;  // a second copy (a rank thought dead), or cancelled
-  ++per_rank_[size_t(rank)];
+  per_rank_[size_t(rank)] += options_.weight ? options_.weight(job) : 1;
   if (owner_.erase(job) == 0) {  // requeued from a rank thought dead, which then finished it after all
     for (std::deque<size_t>* queue : {&pending_, &pending_rank0_}) {
       if (const auto it = std::find(queue->begin(), queue->end(), job); it != queue->end()) queue->erase(it);

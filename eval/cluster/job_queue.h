@@ -49,6 +49,7 @@ struct QueueOptions {
   std::string fingerprint;                     // every rank must bring the same (the run's identity)
   std::function<bool(size_t job)> rank0_only;  // jobs only rank 0 runs (they write into its run folder)
   int prefetch = 1;                            // jobs a rank holds beyond those it can start now
+  std::function<int(size_t job)> weight;       // what a job counts in results_per_rank (default 1)
 };
 
 // Rank 0's side of a distributed run, and the whole of a local one (`net` null): hands out

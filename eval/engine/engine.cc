@@ -65,6 +65,7 @@ json Identity(const EvalConfig& c) {
              {"seed", c.seed},         {"shard_index", c.shard_index}, {"shard_count", c.shard_count}};
   // Only real-time runs name their timing, so that synchronous run folders of before still resume.
   if (c.timing.realtime) id["act_timing"] = c.timing.ToJson();
+  if (c.batch_envs > 1) id["batch_envs"] = c.batch_envs;  // a row's float order depends on the batch
   return id;
 }
 
@@ -105,10 +106,31 @@ void TrimTornTail(const std::string& path) {
   if (!complete) fs::resize_file(path, start);
 }
 
+// What a worker runs at once: one episode, or with --batch-envs B one batch of B episodes side by
+// side (episodes index .. index + B - 1 of a (policy, task), fewer at the end; row = index % B).
 struct Job {
   size_t policy, task;
   int index;
+  int count = 1;
 };
+
+// The episodes of `job` this run evaluates: those in the shard (global index % shard_count).
+std::vector<int> JobEpisodes(const EvalConfig& config, const Job& job) {
+  std::vector<int> out;
+  for (int i = job.index; i < job.index + job.count; ++i) {
+    const size_t global = (job.policy * config.tasks.size() + job.task) * size_t(config.episodes) + size_t(i);
+    if (int(global % size_t(config.shard_count)) == config.shard_index) out.push_back(i);
+  }
+  return out;
+}
+
+// A job's records as the worker sends them: one record, or a batch's array of records.
+std::string JobResult(const EvalConfig& config, const std::vector<EpisodeRecord>& records) {
+  if (config.batch_envs == 1 && records.size() == 1) return EpisodeToJson(records[0]).dump();
+  json all = json::array();
+  for (const EpisodeRecord& r : records) all.push_back(EpisodeToJson(r));
+  return all.dump();
+}
 
 // The canonical order: policy, then task, then episode index.
 void SortCanonical(std::vector<EpisodeRecord>& records, const std::vector<std::string>& policies,
@@ -153,25 +175,45 @@ double ControlPeriodMs(const EnvConfig& env, const Task& task) {
 
 // ---- workers ----
 
-// One job on `runner` (the stop flag, a video for the first K episodes, `extra` observers).
-// An abandoned episode comes back with failure "interrupted".
-EpisodeRecord RunJob(const EvalConfig& config, EpisodeRunner& runner, const Job& job,
-                     const std::vector<RolloutObserver*>& extra = {}) {
+// One job on `runner` (the stop flag, a video for the first K episodes, `extra` observers): the
+// records of its episodes. An abandoned episode comes back with failure "interrupted".
+std::vector<EpisodeRecord> RunJob(const EvalConfig& config, EpisodeRunner& runner, const Job& job,
+                                  const std::vector<RolloutObserver*>& extra = {}) {
   StopObserver stop;
   const std::string& spec = config.policies[job.policy];
   const std::shared_ptr<const Task>& task = config.tasks[job.task];
   const std::string name(task->Name());
-  std::optional<VideoObserver> video;
-  std::vector<RolloutObserver*> observers{&stop};
-  if (job.index < config.videos) {
-    video.emplace(VideoPath(config.out_dir, spec, name, job.index));
-    observers.push_back(&*video);
+  const std::vector<int> episodes = JobEpisodes(config, job);
+  // Rows: episode index % batch_envs; the others are padding.
+  const int rows = config.batch_envs;
+  std::vector<std::optional<EpisodeJob>> row_jobs(static_cast<size_t>(rows));
+  std::vector<std::vector<RolloutObserver*>> observers(static_cast<size_t>(rows));
+  std::vector<std::optional<VideoObserver>> videos(static_cast<size_t>(rows));
+  for (int i : episodes) {
+    const size_t r = size_t(i % rows);
+    row_jobs[r] = EpisodeJob{spec, i, EpisodeSeed(config.seed, name, uint64_t(i)), config.timing};
+    observers[r] = {&stop};
+    if (i < config.videos) {
+      videos[r].emplace(VideoPath(config.out_dir, spec, name, i));
+      observers[r].push_back(&*videos[r]);
+    }
+    observers[r].insert(observers[r].end(), extra.begin(), extra.end());
   }
-  observers.insert(observers.end(), extra.begin(), extra.end());
-  EpisodeRecord rec =
-      runner.Run({spec, job.index, EpisodeSeed(config.seed, name, uint64_t(job.index)), config.timing}, task, observers);
-  if (video && rec.failure != "interrupted") video->Close();
-  return rec;
+  std::vector<EpisodeRecord> records;
+  if (rows == 1) {
+    records.push_back(runner.Run(*row_jobs[0], task, observers[0]));
+  } else {
+    records = runner.RunBatch(row_jobs, task, observers);
+  }
+  for (const EpisodeRecord& rec : records) {
+    std::optional<VideoObserver>& video = videos[size_t(rec.index % rows)];
+    if (video && rec.failure != "interrupted") video->Close();
+  }
+  return records;
+}
+
+bool Interrupted(const std::vector<EpisodeRecord>& records) {
+  return std::any_of(records.begin(), records.end(), [](const EpisodeRecord& r) { return r.failure == "interrupted"; });
 }
 
 // The in-process worker (one, when this process already renders): every job in order.
@@ -180,9 +222,9 @@ void RunInProcess(const EvalConfig& config, const PolicyFactory& make, const std
   EpisodeRunner runner(config.gl, config.torch_threads, make);
   for (size_t job : todo) {
     if (stop_requested) return;
-    EpisodeRecord rec = RunJob(config, runner, jobs[job]);
-    if (rec.failure == "interrupted") return;
-    emit(std::move(rec));
+    std::vector<EpisodeRecord> records = RunJob(config, runner, jobs[job]);
+    if (Interrupted(records)) return;
+    for (EpisodeRecord& rec : records) emit(std::move(rec));
   }
 }
 
@@ -236,9 +278,9 @@ class Heartbeat final : public RolloutObserver {
     while (!stop_requested && in && std::fgets(line, sizeof(line), in) && line[0] == 'J') {
       const size_t j = std::strtoull(line + 2, nullptr, 10);
       if (j >= jobs.size()) break;
-      EpisodeRecord rec = RunJob(config, runner, jobs[j], {&heartbeat});
-      if (rec.failure == "interrupted") break;
-      if (!WriteAll(out_fd, "R " + EpisodeToJson(rec).dump() + "\n")) _exit(1);
+      const std::vector<EpisodeRecord> records = RunJob(config, runner, jobs[j], {&heartbeat});
+      if (Interrupted(records)) break;
+      if (!WriteAll(out_fd, "R " + JobResult(config, records) + "\n")) _exit(1);
     }
   } catch (const std::exception& e) {
     std::string message = e.what();
@@ -257,22 +299,27 @@ std::string DescribeExit(int status) {
   return fmt::format("ended with wait status {}", status);
 }
 
-// A record for an episode its worker did not finish (crash or Act timeout).
-EpisodeRecord UnfinishedRecord(const EvalConfig& config, const Job& job, const std::string& instruction, int length,
-                               int act_calls, const std::string& failure, const std::string& detail) {
+// The records of a job its worker did not finish (crash or Act timeout); `instructions` are
+// those its episodes reported, in order.
+std::string UnfinishedResult(const EvalConfig& config, const Job& job, const std::vector<std::string>& instructions,
+                             int length, int act_calls, const std::string& failure, const std::string& detail) {
   const Task& task = *config.tasks[job.task];
-  EpisodeRecord r;
-  r.policy = config.policies[job.policy];
-  r.task = std::string(task.Name());
-  r.group = std::string(DifficultyName(task.Group()));
-  r.index = job.index;
-  r.seed = EpisodeSeed(config.seed, r.task, uint64_t(job.index));
-  r.instruction = instruction;
-  r.length = length;
-  r.act_calls = act_calls;
-  r.failure = failure;
-  r.failure_detail = detail;
-  return r;
+  std::vector<EpisodeRecord> records;
+  for (int i : JobEpisodes(config, job)) {
+    EpisodeRecord r;
+    r.policy = config.policies[job.policy];
+    r.task = std::string(task.Name());
+    r.group = std::string(DifficultyName(task.Group()));
+    r.index = i;
+    r.seed = EpisodeSeed(config.seed, r.task, uint64_t(i));
+    r.instruction = records.size() < instructions.size() ? instructions[records.size()] : "";
+    r.length = length;
+    r.act_calls = act_calls;
+    r.failure = failure;
+    r.failure_detail = detail;
+    records.push_back(std::move(r));
+  }
+  return JobResult(config, records);
 }
 
 // Runs the jobs `source` hands out on up to config.workers worker processes; each result (an
@@ -291,7 +338,7 @@ void RunWorkerProcesses(const EvalConfig& config, const PolicyFactory& make, con
     std::string buffer;
     long job = -1;  // the job it runs, -1 when idle
     bool quitting = false;  // told to finish
-    std::string instruction;
+    std::vector<std::string> instructions;  // of the job's episodes, as they start
     int step = 0, acts = 0;
     std::optional<Clock::time_point> act_since;  // inside Act since
     bool timed_out = false;
@@ -365,7 +412,7 @@ void RunWorkerProcesses(const EvalConfig& config, const PolicyFactory& make, con
       Worker& w = free != workers.end() ? *free : spawn();
       w.job = long(job);
       w.act_since.reset();
-      w.instruction.clear();
+      w.instructions.clear();
       w.step = w.acts = 0;
       w.timed_out = false;
       if (!WriteAll(w.to_child, fmt::format("J {}\n", job))) {
@@ -434,7 +481,7 @@ void RunWorkerProcesses(const EvalConfig& config, const PolicyFactory& make, con
             ++w.acts;
             w.act_since.reset();
           } else if (line.rfind("S ", 0) == 0) {
-            w.instruction = json::parse(line.substr(2)).get<std::string>();
+            w.instructions.push_back(json::parse(line.substr(2)).get<std::string>());
           } else if (line.rfind("E ", 0) == 0) {
             if (error.empty()) error = line.substr(2);
             stopping = true;
@@ -457,20 +504,17 @@ void RunWorkerProcesses(const EvalConfig& config, const PolicyFactory& make, con
       const size_t job = size_t(w.job);
       const std::string how = DescribeExit(status);
       if (w.timed_out) {
-        source.Complete(job, EpisodeToJson(UnfinishedRecord(
-                                 config, jobs[job], w.instruction, w.step, w.acts, "policy_timeout",
-                                 fmt::format("Act at step {} did not return within {} s; its worker was killed",
-                                             w.step, config.act_timeout_s)))
-                                 .dump());
+        source.Complete(job, UnfinishedResult(config, jobs[job], w.instructions, w.step, w.acts, "policy_timeout",
+                                              fmt::format("Act at step {} did not return within {} s; its worker "
+                                                          "was killed",
+                                                          w.step, config.act_timeout_s)));
       } else if (!crashed.count(job)) {
         crashed[job] = how;
         retry.push_front(job);  // once more, on a fresh worker: the same episode (seeds are per episode)
       } else {
-        source.Complete(job, EpisodeToJson(UnfinishedRecord(
-                                 config, jobs[job], w.instruction, w.step, w.acts, "worker_crash",
-                                 fmt::format("its worker died twice at step {}: {}, then {}", w.step,
-                                             crashed[job], how)))
-                                 .dump());
+        source.Complete(job, UnfinishedResult(config, jobs[job], w.instructions, w.step, w.acts, "worker_crash",
+                                              fmt::format("its worker died twice at step {}: {}, then {}", w.step,
+                                                          crashed[job], how)));
       }
     }
   }
@@ -589,12 +633,13 @@ std::string FolderFiles(const std::string& dir) {
 
 namespace {
 
-// Every episode of the run, by its global index: policy, then task, then episode.
+// Every job of the run in order: policy, then task, then episode (one per job, or batch_envs).
 std::vector<Job> AllJobs(const EvalConfig& config) {
   std::vector<Job> jobs;
+  const int b = config.batch_envs;
   for (size_t p = 0; p < config.policies.size(); ++p)
     for (size_t t = 0; t < config.tasks.size(); ++t)
-      for (int i = 0; i < config.episodes; ++i) jobs.push_back({p, t, i});
+      for (int i = 0; i < config.episodes; i += b) jobs.push_back({p, t, i, std::min(b, config.episodes - i)});
   return jobs;
 }
 
@@ -644,13 +689,17 @@ EvalOutcome RunOwner(const EvalConfig& config, const PolicyFactory& make, const 
   std::set<std::string> done_keys;
   for (const EpisodeRecord& r : done) done_keys.insert(r.Key());
 
-  // ---- the jobs of this shard not yet done ----
+  // ---- the jobs with episodes of this shard not yet done (a batch reruns its done ones, dropped below) ----
   std::vector<size_t> todo;
-  for (size_t global = 0; global < jobs.size(); ++global) {
-    const Job& job = jobs[global];
-    if (int(global % config.shard_count) != config.shard_index) continue;
-    const std::string key = fmt::format("{}|{}|{}", config.policies[job.policy], config.tasks[job.task]->Name(), job.index);
-    if (!done_keys.count(key)) todo.push_back(global);
+  int64_t episodes_todo = 0;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const Job& job = jobs[j];
+    int missing = 0;
+    for (int i : JobEpisodes(config, job)) {
+      missing += !done_keys.count(fmt::format("{}|{}|{}", config.policies[job.policy], config.tasks[job.task]->Name(), i));
+    }
+    if (missing > 0) todo.push_back(j);
+    episodes_todo += missing;
   }
 
   EvalOutcome outcome;
@@ -658,10 +707,11 @@ EvalOutcome RunOwner(const EvalConfig& config, const PolicyFactory& make, const 
   outcome.episodes = std::move(done);
   JsonlAppender appender(jsonl_path);
   std::optional<ProgressBar> bar;
-  if (config.progress) bar.emplace(int64_t(todo.size()), "eval");
+  if (config.progress) bar.emplace(episodes_todo, "eval");
   int successes = 0;
   int64_t steps_run = 0;
   auto record = [&](EpisodeRecord rec, const json& line) {
+    if (done_keys.count(rec.Key())) return;  // rerun in its batch after --resume
     appender.Append(line);
     successes += rec.success;
     steps_run += rec.length;
@@ -685,9 +735,10 @@ EvalOutcome RunOwner(const EvalConfig& config, const PolicyFactory& make, const 
       QueueOptions options = RankQueueOptions(config, identity);
       // Rank 0 owns the folder the videos go to.
       options.rank0_only = [&](size_t job) { return jobs[job].index < config.videos; };
+      options.weight = [&](size_t job) { return int(JobEpisodes(config, jobs[job]).size()); };
       JobServer server(config.cluster, todo, [&](size_t, const std::string& result) {
-        const json line = json::parse(result);
-        record(EpisodeFromJson(line), line);
+        const json lines = json::parse(result);
+        for (const json& line : lines.is_array() ? lines : json::array({lines})) record(EpisodeFromJson(line), line);
       }, options);
       RunWorkerProcesses(config, make, jobs, server);
       how["episodes_per_rank"] = server.results_per_rank();
@@ -708,7 +759,7 @@ EvalOutcome RunOwner(const EvalConfig& config, const PolicyFactory& make, const 
   }
   if (bar) bar->Finish();
 
-  if (outcome.episodes_run < int(todo.size())) {  // stopped by a signal
+  if (outcome.episodes_run < episodes_todo) {  // stopped by a signal
     outcome.interrupted = true;
     return outcome;
   }
@@ -750,6 +801,9 @@ EvalOutcome RunEval(const EvalConfig& config) {
                             config.episodes, config.policies.size(), config.tasks.size(), kMaxEpisodes));
   }
   if (config.workers < 1) throw Error(fmt::format("eval: --workers must be >= 1, got {}", config.workers));
+  if (config.batch_envs < 1 || config.batch_envs > 256) {
+    throw Error(fmt::format("eval: --batch-envs must be in [1, 256], got {}", config.batch_envs));
+  }
   if (config.shard_count < 1 || config.shard_index < 0 || config.shard_index >= config.shard_count) {
     throw Error(fmt::format("eval: bad shard {}/{} (want i/n with 0 <= i < n)", config.shard_index, config.shard_count));
   }

@@ -37,6 +37,9 @@ struct EvalConfig {
   int torch_threads = 1;                            // LibTorch threads per worker
   double act_timeout_s = 60;                        // an Act call running longer kills its worker: policy_timeout
   ActTiming timing;                                 // synchronous, or real time (eval/engine/rollout.h)
+  // Episodes a worker runs side by side, their Act calls batched (RunEpisodes). Episodes are
+  // grouped by index alone (index / B), so outcomes do not depend on workers, ranks or resumes.
+  int batch_envs = 1;
   PolicyFactory make_policy;                        // default: MakePolicy from policies/registry.h
   // Set: this process is one rank of a distributed run (MpiWorld()). Rank 0 owns out_dir and
   // hands out the episodes; every rank runs `workers` worker processes of its own.

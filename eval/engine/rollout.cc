@@ -323,4 +323,60 @@ EpisodeRecord RunEpisode(TaskEnv& env, Policy& policy, const EpisodeJob& job, bo
   return r.Finish();
 }
 
+std::vector<EpisodeRecord> RunEpisodes(const std::vector<BatchRow>& rows) {
+  std::vector<std::unique_ptr<Rollout>> rollouts(rows.size());
+  Policy* lead = nullptr;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const BatchRow& row = rows[r];
+    if (!row.policy) continue;
+    rollouts[r] = std::make_unique<Rollout>(*row.env, *row.policy, row.job, row.first_call_is_warmup, row.observers);
+    if (!lead) lead = row.policy;
+  }
+  auto running = [&](size_t r) { return rollouts[r] && !rollouts[r]->done(); };
+  while (true) {
+    std::vector<Policy*> acting(rows.size(), nullptr);
+    std::vector<const Observation*> obs(rows.size(), nullptr);
+    bool any_running = false, any_acting = false;
+    for (size_t r = 0; r < rows.size(); ++r) {
+      if (!running(r)) continue;
+      any_running = true;
+      if (!rollouts[r]->needs_act()) continue;
+      rollouts[r]->BeginAct();
+      if (rollouts[r]->done()) continue;
+      acting[r] = rows[r].policy;
+      obs[r] = &rollouts[r]->obs();
+      any_acting = true;
+    }
+    if (!any_running) break;
+    if (any_acting) {
+      const auto t = Clock::now();
+      std::vector<PolicyOutput> out;
+      std::string error;
+      try {
+        out = lead->ActBatch(acting, obs);
+        if (out.size() != rows.size()) {
+          error = fmt::format("ActBatch returned {} outputs for {} rows", out.size(), rows.size());
+        }
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      const double seconds = Seconds(t, Clock::now());
+      for (size_t r = 0; r < rows.size(); ++r) {
+        if (!acting[r]) continue;
+        if (error.empty()) {
+          rollouts[r]->EndAct(std::move(out[r]), seconds);
+        } else {
+          rollouts[r]->FailAct(error, seconds);
+        }
+      }
+    }
+    for (size_t r = 0; r < rows.size(); ++r)
+      if (running(r) && !rollouts[r]->needs_act()) rollouts[r]->Step();
+  }
+  std::vector<EpisodeRecord> records;
+  for (auto& r : rollouts)
+    if (r) records.push_back(r->Finish());
+  return records;
+}
+
 }  // namespace padbench

@@ -103,4 +103,20 @@ class Rollout {
 EpisodeRecord RunEpisode(TaskEnv& env, Policy& policy, const EpisodeJob& job, bool first_call_is_warmup,
                          const std::vector<RolloutObserver*>& observers = {});
 
+// One row of RunEpisodes: an episode, or padding (policy null).
+struct BatchRow {
+  TaskEnv* env = nullptr;
+  Policy* policy = nullptr;  // instances of one policy spec, one per row
+  EpisodeJob job;
+  bool first_call_is_warmup = false;
+  std::vector<RolloutObserver*> observers;
+};
+
+// Runs the rows' episodes side by side: every control step, the rows whose chunk is used up act
+// in one Policy::ActBatch call (the others are its padding rows: a row keeps its place, and the
+// batch its size, until the last episode ends), then every running episode steps. Each row's
+// Act time is the batched call's. A throwing ActBatch fails the episodes that acted in it.
+// Returns the records of the episode rows, in row order.
+std::vector<EpisodeRecord> RunEpisodes(const std::vector<BatchRow>& rows);
+
 }  // namespace padbench

@@ -14,13 +14,13 @@ EpisodeRunner::EpisodeRunner(GlBackend gl, int torch_threads, PolicyFactory make
 
 EpisodeRunner::~EpisodeRunner() = default;
 
-Policy& EpisodeRunner::policy(const std::string& spec) {
-  Instance& i = policies_[spec];
+Policy& EpisodeRunner::policy(const std::string& spec, int row) {
+  Instance& i = policies_[{spec, row}];
   if (!i.policy) {
     try {
       i.policy = make_(spec);
     } catch (...) {
-      policies_.erase(spec);
+      policies_.erase({spec, row});
       throw;
     }
   }
@@ -29,7 +29,7 @@ Policy& EpisodeRunner::policy(const std::string& spec) {
 
 void EpisodeRunner::ReleaseOthers(const std::string& keep) {
   for (auto it = policies_.begin(); it != policies_.end();) {
-    if (it->first == keep) {
+    if (it->first.first == keep) {
       ++it;
       continue;
     }
@@ -51,10 +51,24 @@ TaskEnv& EpisodeRunner::env(Policy& policy, const std::shared_ptr<const Task>& t
 EpisodeRecord EpisodeRunner::Run(const EpisodeJob& job, const std::shared_ptr<const Task>& task,
                                  const std::vector<RolloutObserver*>& observers) {
   Policy& p = policy(job.policy);
-  Instance& i = policies_.at(job.policy);
+  Instance& i = policies_.at({job.policy, 0});
   const bool warmup = !i.acted;
   i.acted = true;
   return RunWith(p, job, task, warmup, observers);
+}
+
+std::vector<EpisodeRecord> EpisodeRunner::RunBatch(const std::vector<std::optional<EpisodeJob>>& rows,
+                                                   const std::shared_ptr<const Task>& task,
+                                                   const std::vector<std::vector<RolloutObserver*>>& observers) {
+  std::vector<BatchRow> batch(rows.size());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (!rows[r]) continue;
+    Policy& p = policy(rows[r]->policy, int(r));
+    Instance& i = policies_.at({rows[r]->policy, int(r)});
+    batch[r] = {&env(p, task), &p, *rows[r], !i.acted, observers[r]};
+    i.acted = true;
+  }
+  return RunEpisodes(batch);
 }
 
 EpisodeRecord EpisodeRunner::RunWith(Policy& policy, const EpisodeJob& job, const std::shared_ptr<const Task>& task,

@@ -38,34 +38,56 @@ class DiffusionPolicy final : public Policy {
   void Observe(const Observation& obs) override { window_.Push(obs); }
   void SetDenoiseCallback(DenoiseCallback callback) override { callback_ = std::move(callback); }
 
-  PolicyOutput Act(const Observation& obs) override {
-    window_.Ensure(obs);
+  PolicyOutput Act(const Observation& obs) override { return std::move(ActBatch({this}, {&obs})[0]); }
+
+  std::vector<PolicyOutput> ActBatch(const std::vector<Policy*>& rows,
+                                     const std::vector<const Observation*>& obs) override {
     const auto start = std::chrono::steady_clock::now();
+    const std::vector<DiffusionPolicy*> batch = nn::BatchRows<DiffusionPolicy>(rows, dp::kName);
     const dp::Config& c = model_->config();
     c10::InferenceMode inference;  // no autograd bookkeeping at all, not just no gradients
-    const auto window = window_.ToTensors(c.camera, c.image_size, dp::kName);
-    auto cond = model_->Condition(window.images, window.proprio, {instruction_}, nullptr);
+    const size_t n = rows.size();
+    std::vector<torch::Tensor> images(n), proprio(n);
+    std::vector<std::string> instructions(n);
+    std::vector<torch::Generator*> generators(n, nullptr);
+    for (size_t i = 0; i < n; ++i) {
+      if (DiffusionPolicy* p = batch[i]) {
+        p->window_.Ensure(*obs[i]);
+        const auto window = p->window_.ToTensors(c.camera, c.image_size, dp::kName);
+        images[i] = window.images;
+        proprio[i] = window.proprio;
+        instructions[i] = p->instruction_;
+        generators[i] = &p->generator_;
+      }
+    }
+    nn::FillPaddingRows(batch, instructions);
+    auto cond = model_->Condition(nn::StackRows(images), nn::StackRows(proprio), instructions, nullptr);
     const auto encoded = std::chrono::steady_clock::now();
     std::function<void(int, const torch::Tensor&)> on_step;
-    if (callback_) {
+    if (n == 1 && batch[0]->callback_) {
       on_step = [&](int step, const torch::Tensor& x0) {
         DenoiseSample sample;
         sample.step = step;
         sample.total_steps = c.ddim_steps;
         sample.actions = nn::ToActions(x0[0], 0, c.pred_horizon);
-        callback_(sample);
+        batch[0]->callback_(sample);
       };
     }
-    const auto actions = model_->Sample(cond, generator_, on_step);
-    PolicyOutput out;
-    // Actions are aligned with the observation window: execute from the current step (To - 1).
-    out.actions = nn::ToActions(actions[0], c.obs_horizon - 1, c.action_horizon);
+    const auto actions = model_->Sample(cond, generators, on_step);
+    std::vector<PolicyOutput> outputs(n);
+    for (size_t i = 0; i < n; ++i) {
+      // Actions are aligned with the observation window: execute from the current step (To - 1).
+      if (batch[i]) outputs[i].actions = nn::ToActions(actions[int64_t(i)], c.obs_horizon - 1, c.action_horizon);
+    }
     auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
     const auto end = std::chrono::steady_clock::now();
-    out.timings_ms["encode"] = ms(start, encoded);  // the vision encoder on the observed frames
-    out.timings_ms["denoise"] = ms(encoded, end);   // the DDIM steps of the U-Net
-    out.timings_ms["total"] = ms(start, end);
-    return out;
+    for (size_t i = 0; i < n; ++i) {
+      if (!batch[i]) continue;
+      outputs[i].timings_ms["encode"] = ms(start, encoded);  // the vision encoder on the observed frames
+      outputs[i].timings_ms["denoise"] = ms(encoded, end);   // the DDIM steps of the U-Net
+      outputs[i].timings_ms["total"] = ms(start, end);
+    }
+    return outputs;
   }
 
  private:

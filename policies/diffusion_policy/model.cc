@@ -4,6 +4,7 @@
 
 #include "policies/checkpoint.h"
 #include "policies/learned.h"
+#include "policies/nn/io.h"
 #include "sim/error.h"
 
 namespace padbench::dp {
@@ -129,10 +130,17 @@ void ModelImpl::train(bool on) {
   torch::nn::Module::train(on);
 }
 
-torch::Tensor ModelImpl::Sample(const torch::Tensor& cond, torch::Generator& generator,
+torch::Tensor ModelImpl::Sample(const torch::Tensor& cond, const std::vector<torch::Generator*>& generators,
                                 const std::function<void(int, const torch::Tensor&)>& on_step) {
   const int64_t b = cond.size(0);
-  auto x = torch::randn({b, config_.pred_horizon, 4}, generator, torch::kFloat);
+  torch::Tensor x;
+  if (generators.size() == 1) {
+    x = torch::randn({b, config_.pred_horizon, 4}, *generators[0], torch::kFloat);
+  } else if (int64_t(generators.size()) == b) {
+    x = nn::RowNoise(generators, {1, config_.pred_horizon, 4});
+  } else {
+    throw Error(fmt::format("diffusion_policy: {} generators for {} samples", generators.size(), b));
+  }
   const auto steps = schedule_.DdimTimesteps(config_.ddim_steps);
   // Every step's FiLM at once: rows s * B .. s * B + B - 1 are step s's.
   const int64_t s = int64_t(steps.size());

@@ -57,8 +57,14 @@ class ModelImpl : public torch::nn::Module {
   torch::Tensor Loss(const train::Batch& batch, torch::Generator& generator);
   // DDIM sampling of raw actions [B,Tp,4]; `on_step(step, x0_estimate_raw)` sees each step. In
   // eval mode the U-Net runs through nn::FusedUNet1d (the same samples within float rounding).
-  torch::Tensor Sample(const torch::Tensor& cond, torch::Generator& generator,
+  // The noise: one generator draws the whole batch's; one per row draws that row's (a null one
+  // gives a padding row zeros).
+  torch::Tensor Sample(const torch::Tensor& cond, const std::vector<torch::Generator*>& generators,
                        const std::function<void(int, const torch::Tensor&)>& on_step = {});
+  torch::Tensor Sample(const torch::Tensor& cond, torch::Generator& generator,
+                       const std::function<void(int, const torch::Tensor&)>& on_step = {}) {
+    return Sample(cond, std::vector<torch::Generator*>{&generator}, on_step);
+  }
   // Whether Sample may take the fused path (default true).
   void set_fused_inference(bool on) { fused_allowed_ = on; }
   // Training drops the fused copy of the weights; the next Sample in eval mode makes a new one.

@@ -1,6 +1,7 @@
 // GR-1 as a padbench policy family (spec `gr1=<checkpoint dir>`): one transformer pass per Act.
 #include <chrono>
 #include <deque>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -38,15 +39,54 @@ class Gr1Policy final : public Policy {
     while (int(history_.size()) > model_->config().history) history_.pop_front();
   }
 
-  PolicyOutput Act(const Observation& obs) override {
-    if (history_.empty() || history_.back().step != obs.step) Observe(obs);
+  PolicyOutput Act(const Observation& obs) override { return std::move(ActBatch({this}, {&obs})[0]); }
+
+  // Each row encodes its own new frames (as one Act does); the transformer and the frame decoder
+  // take the batch.
+  std::vector<PolicyOutput> ActBatch(const std::vector<Policy*>& rows,
+                                     const std::vector<const Observation*>& obs) override {
     using Clock = std::chrono::steady_clock;
     const auto start = Clock::now();
-    const gr1::Config& c = model_->config();
+    const std::vector<Gr1Policy*> batch = nn::BatchRows<Gr1Policy>(rows, gr1::kName);
     torch::NoGradGuard no_grad;
-    PolicyOutput out;
-    // Image tokens of the steps not yet encoded (one per Act when it executes one action): a
-    // frame's tokens do not depend on its place in the window.
+    const size_t n = rows.size();
+    std::vector<torch::Tensor> tokens(n), proprio(n), padding(n);
+    std::vector<std::string> instructions(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (Gr1Policy* p = batch[i]) {
+        std::tie(tokens[i], proprio[i], padding[i]) = p->Window(*obs[i]);
+        instructions[i] = p->instruction_;
+      }
+    }
+    nn::FillPaddingRows(batch, instructions);
+    const auto encoded = Clock::now();
+    const gr1::Config& c = model_->config();
+    const gr1::Prediction p =
+        model_->PredictBatch(nn::StackRows(tokens), nn::StackRows(proprio), nn::StackRows(padding), instructions);
+    std::vector<PolicyOutput> outputs(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (!batch[i]) continue;
+      outputs[i].actions = nn::ToActions(p.actions[int64_t(i)], 0, c.execute);
+      outputs[i].predicted = nn::ToPredictedFrames(nn::ToUint8Hwc(p.frame.slice(0, int64_t(i), int64_t(i) + 1)),
+                                                   {c.future_offset});
+    }
+    const auto end = Clock::now();
+    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+    for (size_t i = 0; i < n; ++i) {
+      if (!batch[i]) continue;
+      outputs[i].timings_ms["encode"] = ms(start, encoded);
+      outputs[i].timings_ms["predict"] = ms(encoded, end);  // the transformer and decoding the frame
+      outputs[i].timings_ms["total"] = ms(start, end);
+    }
+    return outputs;
+  }
+
+ private:
+  // The window ending at `obs` as a batch of one: image tokens [1,H,R,width] (encoding the frames
+  // not yet encoded: a frame's tokens do not depend on its place in the window), raw proprio
+  // [1,H,4] and padding [1,H] (the steps before the episode's start: masked, values unused).
+  std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> Window(const Observation& obs) {
+    if (history_.empty() || history_.back().step != obs.step) Observe(obs);
     std::vector<torch::Tensor> fresh;
     for (const Step& s : history_)
       if (!s.tokens.defined()) fresh.push_back(s.image);
@@ -59,9 +99,7 @@ class Gr1Policy final : public Policy {
         s.image = torch::Tensor();
       }
     }
-    const auto encoded = Clock::now();
-    // The window, padded at the episode's start (padding steps are masked; their values unused).
-    const int64_t h = c.history, real = int64_t(history_.size()), pad = h - real;
+    const int64_t h = model_->config().history, real = int64_t(history_.size()), pad = h - real;
     const auto& first = history_.front().tokens;
     std::vector<torch::Tensor> tokens(size_t(pad), torch::zeros_like(first)), proprio(size_t(pad), torch::zeros({4}));
     for (const Step& s : history_) {
@@ -70,19 +108,9 @@ class Gr1Policy final : public Policy {
     }
     auto padding = torch::zeros({1, h}, torch::kBool);
     padding.slice(1, 0, pad).fill_(true);
-    const gr1::Prediction p =
-        model_->Predict(torch::stack(tokens).unsqueeze(0), torch::stack(proprio).unsqueeze(0), padding, instruction_);
-    out.actions = nn::ToActions(p.actions, 0, c.execute);
-    out.predicted = nn::ToPredictedFrames(nn::ToUint8Hwc(p.frame.unsqueeze(0)), {c.future_offset});
-    const auto end = Clock::now();
-    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
-    out.timings_ms["encode"] = ms(start, encoded);
-    out.timings_ms["predict"] = ms(encoded, end);  // the transformer and decoding the frame
-    out.timings_ms["total"] = ms(start, end);
-    return out;
+    return {torch::stack(tokens).unsqueeze(0), torch::stack(proprio).unsqueeze(0), padding};
   }
 
- private:
   // One observed step: the image until it is encoded, then its tokens [R, width].
   struct Step {
     int step = 0;

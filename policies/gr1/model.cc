@@ -267,13 +267,20 @@ train::LossTerms ModelImpl::LossTerms(const train::Batch& batch, torch::Generato
 
 Prediction ModelImpl::Predict(const torch::Tensor& image_tokens, const torch::Tensor& proprio,
                               const torch::Tensor& padding, const std::string& instruction) {
-  const auto out = Forward(image_tokens, proprio_norm_.Normalize(proprio), Text({instruction}), padding,
-                           torch::ones({1}, torch::kBool), false);
-  auto normalized = torch::cat({out.arm[0][0], torch::zeros({config_.action_chunk, 1})}, 1);
+  const Prediction p = PredictBatch(image_tokens, proprio, padding, {instruction});
+  return {p.actions[0], p.frame[0]};
+}
+
+Prediction ModelImpl::PredictBatch(const torch::Tensor& image_tokens, const torch::Tensor& proprio,
+                                   const torch::Tensor& padding, const std::vector<std::string>& instructions) {
+  const int64_t b = image_tokens.size(0);
+  const auto out = Forward(image_tokens, proprio_norm_.Normalize(proprio), Text(instructions), padding,
+                           torch::ones({b}, torch::kBool), false);
+  auto normalized = torch::cat({out.arm.select(1, 0), torch::zeros({b, config_.action_chunk, 1})}, 2);
   auto actions = action_norm_.Unnormalize(normalized);
-  actions.select(1, 3).copy_(torch::where(out.gripper[0][0] > 0, 1.0f, -1.0f));
-  const auto latent = out.future[0][0].unsqueeze(0) / config_.latent_scale;
-  return {actions, autoencoder_->Decode(latent)[0]};
+  actions.select(2, 3).copy_(torch::where(out.gripper.select(1, 0) > 0, 1.0f, -1.0f));
+  const auto latent = out.future.select(1, 0) / config_.latent_scale;
+  return {actions, autoencoder_->Decode(latent)};
 }
 
 std::vector<torch::Tensor> ModelImpl::ActionHeadParameters() const {

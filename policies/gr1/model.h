@@ -91,6 +91,9 @@ class ModelImpl : public torch::nn::Module {
   // [1, H, R, width] (ImageTokens of standardised latents), raw proprio [1, H, 4] and padding [1, H].
   Prediction Predict(const torch::Tensor& image_tokens, const torch::Tensor& proprio, const torch::Tensor& padding,
                      const std::string& instruction);
+  // The same for B windows at once: actions [B, chunk, 4], frames [B, 3, H, W].
+  Prediction PredictBatch(const torch::Tensor& image_tokens, const torch::Tensor& proprio, const torch::Tensor& padding,
+                          const std::vector<std::string>& instructions);
 
   torch::Tensor EncodeLatents(const torch::Tensor& images);  // uint8 [N,3,H,W] -> raw latents (no grad)
   torch::Tensor Standardize(const torch::Tensor& latents) const { return latents * config_.latent_scale; }

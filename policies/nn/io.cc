@@ -76,4 +76,24 @@ ObservationWindow::Tensors ObservationWindow::ToTensors(const std::string& camer
   return {torch::stack(images).unsqueeze(0), torch::stack(proprio).unsqueeze(0)};
 }
 
+void ThrowMixedBatch(std::string_view policy, std::string_view other) {
+  throw Error(fmt::format("{}: a batched Act got a row of another policy ({})", policy, other));
+}
+
+torch::Tensor StackRows(const std::vector<torch::Tensor>& rows) {
+  const auto first = std::find_if(rows.begin(), rows.end(), [](const torch::Tensor& t) { return t.defined(); });
+  if (first == rows.end()) throw Error("a batched Act with no acting row");
+  std::vector<torch::Tensor> filled;
+  for (const torch::Tensor& t : rows) filled.push_back(t.defined() ? t : *first);
+  return filled.size() == 1 ? filled[0] : torch::cat(filled, 0);
+}
+
+torch::Tensor RowNoise(const std::vector<at::Generator*>& generators, std::vector<int64_t> row_shape) {
+  std::vector<torch::Tensor> rows;
+  for (at::Generator* g : generators) {
+    rows.push_back(g ? torch::randn(row_shape, *g, torch::kFloat) : torch::zeros(row_shape, torch::kFloat));
+  }
+  return rows.size() == 1 ? rows[0] : torch::cat(rows, 0);
+}
+
 }  // namespace padbench::nn

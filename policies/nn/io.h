@@ -25,6 +25,31 @@ std::vector<Action> ToActions(const torch::Tensor& chunk, int from, int count, A
 // uint8 frames [K,H,W,3] as predictions, frame k at horizons[k], of `kind`.
 std::vector<PredictedFrame> ToPredictedFrames(const torch::Tensor& pixels, const std::vector<int>& horizons,
                                               PredictionKind kind = PredictionKind::kFuture);
+// ---- batched Act (Policy::ActBatch) ----
+
+[[noreturn]] void ThrowMixedBatch(std::string_view policy, std::string_view other);
+
+// The rows of a batched Act as instances of the family's policy class `P` (null: padding);
+// throws padbench::Error naming `policy` when a row is another kind of policy.
+template <typename P>
+std::vector<P*> BatchRows(const std::vector<Policy*>& rows, std::string_view policy);
+// Per-row tensors [1, ...] stacked along dim 0; padding rows (undefined) take a copy of the
+// first defined row. Throws padbench::Error when no row is defined.
+torch::Tensor StackRows(const std::vector<torch::Tensor>& rows);
+// Gives the padding rows (null in `rows`) of `values` the first acting row's value.
+template <typename P, typename T>
+void FillPaddingRows(const std::vector<P*>& rows, std::vector<T>& values) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!rows[i]) continue;
+    for (size_t j = 0; j < rows.size(); ++j)
+      if (!rows[j]) values[j] = values[i];
+    return;
+  }
+}
+// Standard normal noise of `row_shape` ([1, ...]) per row, each row from its own generator (a
+// batch of one draws exactly what one randn call draws); zeros where the generator is null.
+torch::Tensor RowNoise(const std::vector<at::Generator*>& generators, std::vector<int64_t> row_shape);
+
 // A config's "actions" value: "delta" or "waypoints"; throws padbench::Error naming `policy`.
 ActionKind ParseActionKind(const std::string& name, std::string_view policy);
 
@@ -48,5 +73,16 @@ class ObservationWindow {
   int horizon_;
   std::deque<Observation> history_;
 };
+
+template <typename P>
+std::vector<P*> BatchRows(const std::vector<Policy*>& rows, std::string_view policy) {
+  std::vector<P*> out(rows.size(), nullptr);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!rows[i]) continue;
+    out[i] = dynamic_cast<P*>(rows[i]);
+    if (!out[i]) ThrowMixedBatch(policy, rows[i]->Name());
+  }
+  return out;
+}
 
 }  // namespace padbench::nn

@@ -281,7 +281,8 @@ train::LossTerms ModelImpl::LossTerms(const train::Batch& batch, torch::Generato
 }
 
 Sampled ModelImpl::Sample(const torch::Tensor& images, const torch::Tensor& proprio,
-                          const std::vector<std::string>& instructions, torch::Generator& generator,
+                          const std::vector<std::string>& instructions,
+                          const std::vector<torch::Generator*>& generators,
                           const std::function<void(int, const Sampled&)>& on_step) {
   using Clock = std::chrono::steady_clock;
   auto ms = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
@@ -298,9 +299,15 @@ Sampled ModelImpl::Sample(const torch::Tensor& images, const torch::Tensor& prop
     auto frames = autoencoder_->Decode(flat);
     return frames.view({b, k, 3, frames.size(2), frames.size(3)});
   };
-  auto x_act = torch::randn({b, config_.pred_horizon, 4}, generator, torch::kFloat);
+  auto noise = [&](std::vector<int64_t> shape) {
+    if (generators.size() == 1) return torch::randn(shape, *generators[0], torch::kFloat);
+    if (int64_t(generators.size()) != b) throw Error(fmt::format("pad: {} generators for {} samples", generators.size(), b));
+    shape[0] = 1;
+    return nn::RowNoise(generators, shape);
+  };
+  auto x_act = noise({b, config_.pred_horizon, 4});
   torch::Tensor x_img;
-  if (k > 0) x_img = torch::randn({b, current.size(1) * k, current.size(2), current.size(3)}, generator, torch::kFloat);
+  if (k > 0) x_img = noise({b, current.size(1) * k, current.size(2), current.size(3)});
   const auto steps = action_schedule_.DdimTimesteps(config_.ddim_steps);
   const auto encoded = Clock::now();
   const StepFn denoise = Steps(observed, state, text, steps);

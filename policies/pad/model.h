@@ -105,8 +105,15 @@ class ModelImpl : public torch::nn::Module {
   // across the steps (timestep and instruction embeddings, every block's modulation, the
   // current frame's tokens) once, the blocks through nn::FusedDiTBlocks; the same samples
   // within float rounding (pad_test).
+  // The noise: one generator draws the whole batch's; one per row draws that row's (a null one
+  // gives a padding row zeros), so that a row gets the same numbers whatever the batch.
   Sampled Sample(const torch::Tensor& images, const torch::Tensor& proprio, const std::vector<std::string>& instructions,
-                 torch::Generator& generator, const std::function<void(int, const Sampled&)>& on_step = {});
+                 const std::vector<torch::Generator*>& generators,
+                 const std::function<void(int, const Sampled&)>& on_step = {});
+  Sampled Sample(const torch::Tensor& images, const torch::Tensor& proprio, const std::vector<std::string>& instructions,
+                 torch::Generator& generator, const std::function<void(int, const Sampled&)>& on_step = {}) {
+    return Sample(images, proprio, instructions, std::vector<torch::Generator*>{&generator}, on_step);
+  }
 
   torch::Tensor EncodeLatents(const torch::Tensor& images);  // uint8 -> raw latents (no grad)
   torch::Tensor Standardize(const torch::Tensor& latents) const;    // raw [..., C, h, w] -> the DiT's scale

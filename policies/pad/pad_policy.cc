@@ -1,4 +1,5 @@
 // PAD as a padbench policy family (spec `pad=<checkpoint dir>`).
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -37,45 +38,69 @@ class PadPolicy final : public Policy {
   void Observe(const Observation& obs) override { window_.Push(obs); }
   void SetDenoiseCallback(DenoiseCallback callback) override { callback_ = std::move(callback); }
 
-  PolicyOutput Act(const Observation& obs) override {
-    window_.Ensure(obs);
+  PolicyOutput Act(const Observation& obs) override { return std::move(ActBatch({this}, {&obs})[0]); }
+
+  std::vector<PolicyOutput> ActBatch(const std::vector<Policy*>& rows,
+                                     const std::vector<const Observation*>& obs) override {
     using Clock = std::chrono::steady_clock;
     const auto start = Clock::now();
+    const std::vector<PadPolicy*> batch = nn::BatchRows<PadPolicy>(rows, pad::kName);
     const pad::Config& c = model_->config();
     c10::InferenceMode inference;  // no autograd bookkeeping at all, not just no gradients
-    const auto window = window_.ToTensors(camera(), c.autoencoder_config.image_size, pad::kName);
+    const size_t n = rows.size();
+    std::vector<torch::Tensor> images(n), proprio(n);
+    std::vector<std::string> instructions(n);
+    std::vector<torch::Generator*> generators(n, nullptr);
+    for (size_t i = 0; i < n; ++i) {
+      if (PadPolicy* p = batch[i]) {
+        p->window_.Ensure(*obs[i]);
+        const auto window = p->window_.ToTensors(camera(), c.autoencoder_config.image_size, pad::kName);
+        images[i] = window.images;
+        proprio[i] = window.proprio;
+        instructions[i] = p->instruction_;
+        generators[i] = &p->generator_;
+      }
+    }
+    nn::FillPaddingRows(batch, instructions);
     std::function<void(int, const pad::Sampled&)> on_step;
-    if (callback_) {
+    if (n == 1 && batch[0]->callback_) {
       on_step = [&](int step, const pad::Sampled& x0) {
         DenoiseSample sample;
         sample.step = step;
         sample.total_steps = c.ddim_steps;
         sample.actions = nn::ToActions(x0.actions[0], 0, c.pred_horizon, model_->action_kind());
-        sample.frames = ToFrames(x0.frames);
-        callback_(sample);
+        sample.frames = ToFrames(x0.frames, 0);
+        batch[0]->callback_(sample);
       };
     }
-    const pad::Sampled sampled = model_->Sample(window.images, window.proprio, {instruction_}, generator_, on_step);
-    PolicyOutput out;
-    out.actions = nn::ToActions(sampled.actions[0], 0, c.action_horizon, model_->action_kind());
-    out.kind = model_->action_kind();
-    out.predicted = ToFrames(sampled.frames);
-    out.timings_ms["encode"] = sampled.encode_ms;
-    out.timings_ms["denoise"] = sampled.denoise_ms;  // the DDIM steps
-    out.timings_ms["decode"] = sampled.decode_ms;    // the predicted frames
-    out.timings_ms["total"] = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    return out;
+    const pad::Sampled sampled =
+        model_->Sample(nn::StackRows(images), nn::StackRows(proprio), instructions, generators, on_step);
+    std::vector<PolicyOutput> outputs(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (!batch[i]) continue;
+      PolicyOutput& out = outputs[i];
+      out.actions = nn::ToActions(sampled.actions[int64_t(i)], 0, c.action_horizon, model_->action_kind());
+      out.kind = model_->action_kind();
+      out.predicted = ToFrames(sampled.frames, int64_t(i));
+      out.timings_ms["encode"] = sampled.encode_ms;
+      out.timings_ms["denoise"] = sampled.denoise_ms;  // the DDIM steps
+      out.timings_ms["decode"] = sampled.decode_ms;    // the predicted frames
+    }
+    const double total_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    for (size_t i = 0; i < n; ++i)
+      if (batch[i]) outputs[i].timings_ms["total"] = total_ms;
+    return outputs;
   }
 
  private:
   std::string camera() const { return model_->config().autoencoder_config.camera; }
 
-  // Frames [1,K,3,H,W] in [-1, 1] -> predicted frames at horizons interval, 2 interval, ...
-  std::vector<PredictedFrame> ToFrames(const torch::Tensor& frames) const {
+  // Row `row` of frames [B,K,3,H,W] in [-1, 1] -> predicted frames at horizons interval, 2 interval, ...
+  std::vector<PredictedFrame> ToFrames(const torch::Tensor& frames, int64_t row) const {
     if (!frames.defined()) return {};
     std::vector<int> horizons;
     for (int64_t k = 1; k <= frames.size(1); ++k) horizons.push_back(int(k) * model_->config().frame_interval);
-    return nn::ToPredictedFrames(nn::ToUint8Hwc(frames[0]), horizons);
+    return nn::ToPredictedFrames(nn::ToUint8Hwc(frames[row]), horizons);
   }
 
   pad::Model model_;

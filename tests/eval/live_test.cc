@@ -79,7 +79,7 @@ TEST_CASE("live: episodes are published step by step and match the engine's epis
   auto renderer = Renderer::Create();
   auto policy = MakePolicy("expert");
   auto env = MakeTaskEnv(FindTask("reach"), *policy, renderer.get());
-  const EpisodeRecord direct = RunEpisode(*env, *policy, {"expert", 0, rec.seed}, true);
+  const EpisodeRecord direct = RunEpisode(*env, *policy, {"expert", 0, rec.seed, {}}, true);
   CHECK(direct.success == rec.success);
   CHECK(direct.length == rec.length);
 

@@ -1,6 +1,7 @@
 // Every registered policy family, walked from the family table: a new family is picked up
 // without editing this file. Learned families get a tiny checkpoint trained here. (REQUIRE, not
 // CHECK: LibTorch's headers redefine CHECK.)
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -122,7 +123,7 @@ TEST_CASE("families: every family creates, resets, acts, is deterministic and ro
         std::unique_ptr<Policy> policy = MakePolicy(spec);
         REQUIRE(policy->Name() == family.name);
         auto env = MakeTaskEnv(FindTask("reach"), *policy, renderer.get());
-        records[run] = RunEpisode(*env, *policy, {spec, 0, 11}, true, {run == 0 ? &first : &second});
+        records[run] = RunEpisode(*env, *policy, {spec, 0, 11, {}}, true, {run == 0 ? &first : &second});
       }
       REQUIRE(records[0].failure != "policy_error");
       REQUIRE(records[0].act_calls > 0);
@@ -136,6 +137,52 @@ TEST_CASE("families: every family creates, resets, acts, is deterministic and ro
         }
       }
       REQUIRE(first.frames == second.frames);
+
+      // Batched Act (eval --batch-envs): each row gets what its own Act gives, within float
+      // rounding, and what a row gets does not depend on which rows are padding.
+      const std::shared_ptr<const Task> task = FindTask("reach");
+      auto env = MakeTaskEnv(task, *MakePolicy(spec), renderer.get());
+      const Observation obs = env->Reset(11);
+      auto act = [&](const std::vector<int>& seeds) {  // -1: a padding row
+        std::vector<std::unique_ptr<Policy>> instances;
+        std::vector<Policy*> rows;
+        std::vector<const Observation*> observed;
+        for (int seed : seeds) {
+          instances.push_back(seed < 0 ? nullptr : MakePolicy(spec));
+          rows.push_back(instances.back().get());
+          observed.push_back(seed < 0 ? nullptr : &obs);
+          if (seed < 0) continue;
+          instances.back()->Reset({"reach", env->instruction(), uint64_t(seed), task->MaxSteps(), &env->env(), task.get()});
+          instances.back()->Observe(obs);
+        }
+        Policy* lead = *std::find_if(rows.begin(), rows.end(), [](Policy* p) { return p != nullptr; });
+        return lead->ActBatch(rows, observed);
+      };
+      const std::vector<PolicyOutput> batched = act({11, 12, -1, 13}), padded = act({11, -1, -1, 13});
+      REQUIRE(batched.size() == 4);
+      REQUIRE(batched[2].actions.empty());
+      for (int r : {0, 3}) {
+        REQUIRE((batched[r].actions == padded[r].actions));
+        REQUIRE(batched[r].predicted.size() == padded[r].predicted.size());
+        for (size_t f = 0; f < batched[r].predicted.size(); ++f) {
+          REQUIRE(batched[r].predicted[f].rgb.pixels == padded[r].predicted[f].rgb.pixels);
+        }
+      }
+      for (const auto& [row, seed] : {std::pair(0, 11), std::pair(1, 12), std::pair(3, 13)}) {
+        const PolicyOutput single = act({seed})[0];
+        REQUIRE(single.actions.size() == batched[row].actions.size());
+        for (size_t i = 0; i < single.actions.size(); ++i) {
+          for (int k = 0; k < kActionDim; ++k) REQUIRE(std::abs(single.actions[i][k] - batched[row].actions[i][k]) < 1e-4);
+        }
+        REQUIRE(single.predicted.size() == batched[row].predicted.size());
+        for (size_t f = 0; f < single.predicted.size(); ++f) {
+          const auto &a = single.predicted[f].rgb.pixels, &b = batched[row].predicted[f].rgb.pixels;
+          REQUIRE(a.size() == b.size());
+          int worst = 0;
+          for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(int(a[i]) - int(b[i])));
+          REQUIRE(worst <= 1);
+        }
+      }
     }
   }
 }

@@ -267,7 +267,7 @@ TEST_CASE("gr1: the policy's cached window matches a recomputation from the obse
   auto policy = MakePolicy("gr1=" + ckpt);
   auto env = MakeTaskEnv(FindTask("reach"), *policy, renderer.get());
   Recorder recorder;
-  RunEpisode(*env, *policy, {"gr1", 0, 5}, false, {&recorder});
+  RunEpisode(*env, *policy, {"gr1", 0, 5, {}}, false, {&recorder});
   const auto& acts = recorder.outputs;
   REQUIRE(acts.size() > 6);  // an Act every step: the window fills up and slides
   auto model = gr1::ModelFromCheckpoint(ReadJsonFile(ckpt + "/config.json"));

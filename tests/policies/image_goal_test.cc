@@ -181,7 +181,7 @@ Recorder RunReach(const std::string& spec, Renderer& renderer, uint64_t seed = 1
   auto policy = MakePolicy(spec);
   auto env = MakeTaskEnv(FindTask("reach"), *policy, &renderer);
   Recorder recorder;
-  const EpisodeRecord rec = RunEpisode(*env, *policy, {spec, 0, seed}, false, {&recorder});
+  const EpisodeRecord rec = RunEpisode(*env, *policy, {spec, 0, seed, {}}, false, {&recorder});
   REQUIRE(rec.failure != "policy_error");
   return recorder;
 }
