@@ -12,6 +12,7 @@
 #include "eval/engine/engine.h"
 #include "eval/metrics/image_quality.h"
 #include "eval/engine/rollout.h"
+#include "policies/profile.h"
 #include "policies/registry.h"
 #include "policies/threads.h"
 #include "policies/train/trainer.h"
@@ -187,6 +188,22 @@ std::vector<PolicyPerf> MeasurePolicies(const std::vector<std::string>& specs, G
       }
       const LatencyStats st = Summarize(ms);
       out.push_back({spec, threads, st.p50, st.p95, st.count});
+      if (threads == 1) {  // the same Acts again, operation by operation
+        obs = env->Reset(3);
+        policy->Reset({"reach", obs.instruction, 3, 100, nullptr, nullptr});
+        policy->Observe(obs);
+        PolicyOutput output;
+        const OpProfile profile = ProfileOps(calls, [&] { output = policy->Act(obs); }, [&] {
+          for (const Action& planned : output.actions) {
+            env->Step(output.kind == ActionKind::kWaypoint
+                          ? WaypointAction(planned, obs.ee_pos, env->env().config().action_scale)
+                          : planned);
+            obs = env->Observe();
+            policy->Observe(obs);
+          }
+        });
+        out.back().profile = FormatOpProfile(spec + ", 1 thread", profile);
+      }
     }
   }
   return out;
@@ -230,6 +247,8 @@ std::string FormatPolicyPerf(const std::vector<PolicyPerf>& acts, const std::vec
   for (const TrainPerf& t : training) {
     out += fmt::format("| {} | {} | {} | {:.0f} |\n", t.policy, t.threads, t.batch, t.samples_per_s);
   }
+  for (const PolicyPerf& p : acts)
+    if (!p.profile.empty()) out += "\n" + p.profile;
   for (const std::string& report : family_reports) out += "\n" + report;
   return out;
 }

@@ -36,6 +36,7 @@ struct PolicyPerf {
   int threads = 1;
   double p50_ms = 0, p95_ms = 0;  // Act latency after two warm-up calls
   int calls = 0;
+  std::string profile;  // one thread: where an Act's time goes, operation by operation (Markdown)
 };
 
 struct TrainPerf {

@@ -1,5 +1,6 @@
 #include "policies/nn/fused_dit.h"
 
+#include <ATen/record_function.h>
 #include <cblas.h>
 
 #include <algorithm>
@@ -75,6 +76,7 @@ torch::Tensor FusedDiTBlocks::Modulations(const torch::Tensor& cond) const {
 }
 
 void FusedDiTBlocks::Forward(float* x, int64_t batch, int64_t n, const float* const* mod) {
+  RECORD_USER_SCOPE("padbench::FusedDiTBlocks");  // one row of `padbench perf --policies`' profile
   const int64_t w = width_, rows = batch * n, d = w / heads_;
   h_.resize(size_t(rows * w));
   qkv_.resize(size_t(rows * 3 * w));

@@ -1,5 +1,6 @@
 #include "policies/nn/fused_unet.h"
 
+#include <ATen/record_function.h>
 #include <cblas.h>
 
 #include <cmath>
@@ -153,6 +154,7 @@ void FusedUNet1d::Residual(const Block& block, const float* x, int64_t t, const 
 }
 
 torch::Tensor FusedUNet1d::Denoise(const torch::Tensor& x_in, const std::vector<torch::Tensor>& films, int64_t first) {
+  RECORD_USER_SCOPE("padbench::FusedUNet1d");  // one row of `padbench perf --policies`' profile
   const int64_t batch = x_in.size(0), steps = x_in.size(1), dim = x_in.size(2);
   PADBENCH_CHECK(films.size() == down_.size() + mid_.size() + up_.size(), "one film per residual block");
   const torch::Tensor input = x_in.transpose(1, 2).contiguous();  // [B, C, T]
