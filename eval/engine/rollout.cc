@@ -131,6 +131,7 @@ Rollout::Rollout(TaskEnv& env, Policy& policy, const EpisodeJob& job, bool first
     Fail("policy_error", fmt::format("Reset: {}", e.what()));
   }
   for (RolloutObserver* o : s.all) o->OnReset(info, obs_);
+  if (s.max_steps <= 0) done_ = true;
 }
 
 Rollout::~Rollout() = default;
