@@ -2,7 +2,8 @@
 # The sanitizer pass of the test command: builds padbench and the fast test binaries with
 # AddressSanitizer and UndefinedBehaviorSanitizer in build-asan/, runs the sim, tasks and eval
 # tests under them, then a mix of learned policies (Diffusion Policy, PAD, GR-1) in one worker
-# process (the setting in which a heap corruption was once seen). Any report fails the run.
+# process (the setting in which a heap corruption was once seen), once as is and once batched in
+# real time. Any report fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${PADBENCH_JOBS:-$(nproc)}
@@ -16,4 +17,10 @@ rm -rf build-asan/mix
   --policy pad=assets/checkpoints/pad --policy gr1=assets/checkpoints/gr1 --task drawer-open --task push --task reach --episodes 3 --workers 1 \
   --seed 0 --out build-asan/mix > build-asan/mix.log
 grep -q 'results: build-asan/mix/' build-asan/mix.log
+# The same mix batched (ActBatch with padding rows) and in real time.
+rm -rf build-asan/mix_batched
+./build-asan/padbench eval --policy diffusion_policy=assets/checkpoints/diffusion_policy \
+  --policy pad=assets/checkpoints/pad --policy gr1=assets/checkpoints/gr1 --task drawer-open --task push --task reach --episodes 3 --workers 1 \
+  --seed 0 --batch-envs 2 --realtime --latency-ms 30 --out build-asan/mix_batched > build-asan/mix_batched.log
+grep -q 'results: build-asan/mix_batched/' build-asan/mix_batched.log
 echo "sanitizers: tests and the learned-policy mix ran clean"
