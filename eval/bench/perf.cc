@@ -166,42 +166,40 @@ std::vector<PolicyPerf> MeasurePolicies(const std::vector<std::string>& specs, G
   for (const std::string& spec : specs) {
     auto policy = MakePolicy(spec);
     auto env = MakeTaskEnv(FindTask("reach"), *policy, renderer.get());
-    for (int threads : {1, 2}) {
-      SetTorchThreads(threads);
-      Observation obs = env->Reset(3);
+    Observation obs;
+    auto start_episode = [&] {
+      obs = env->Reset(3);
       policy->Reset({"reach", obs.instruction, 3, 100, nullptr, nullptr});
       policy->Observe(obs);
+    };
+    // On to the next Act's observation, as in an episode (untimed): each Act sees new frames
+    // and a replanning policy's every kind of Act is measured.
+    auto run_chunk = [&](const PolicyOutput& output) {
+      for (const Action& planned : output.actions) {
+        env->Step(output.kind == ActionKind::kWaypoint
+                      ? WaypointAction(planned, obs.ee_pos, env->env().config().action_scale)
+                      : planned);
+        obs = env->Observe();
+        policy->Observe(obs);
+      }
+    };
+    for (int threads : {1, 2}) {
+      SetTorchThreads(threads);
+      start_episode();
       std::vector<double> ms;
       for (int i = 0; i < calls + 2; ++i) {
         const auto start = Clock::now();
         const PolicyOutput output = policy->Act(obs);
         if (i >= 2) ms.push_back(1e3 * Since(start));  // the first calls warm up allocators and caches
-        // On to the next Act's observation, as in an episode (untimed): each Act sees new frames
-        // and a replanning policy's every kind of Act is measured.
-        for (const Action& planned : output.actions) {
-          env->Step(output.kind == ActionKind::kWaypoint
-                        ? WaypointAction(planned, obs.ee_pos, env->env().config().action_scale)
-                        : planned);
-          obs = env->Observe();
-          policy->Observe(obs);
-        }
+        run_chunk(output);
       }
       const LatencyStats st = Summarize(ms);
-      out.push_back({spec, threads, st.p50, st.p95, st.count});
+      out.push_back({spec, threads, st.p50, st.p95, st.count, ""});
       if (threads == 1) {  // the same Acts again, operation by operation
-        obs = env->Reset(3);
-        policy->Reset({"reach", obs.instruction, 3, 100, nullptr, nullptr});
-        policy->Observe(obs);
+        start_episode();
         PolicyOutput output;
-        const OpProfile profile = ProfileOps(calls, [&] { output = policy->Act(obs); }, [&] {
-          for (const Action& planned : output.actions) {
-            env->Step(output.kind == ActionKind::kWaypoint
-                          ? WaypointAction(planned, obs.ee_pos, env->env().config().action_scale)
-                          : planned);
-            obs = env->Observe();
-            policy->Observe(obs);
-          }
-        });
+        const OpProfile profile =
+            ProfileOps(calls, [&] { output = policy->Act(obs); }, [&] { run_chunk(output); });
         out.back().profile = FormatOpProfile(spec + ", 1 thread", profile);
       }
     }
