@@ -60,7 +60,7 @@ int Run(int argc, char** argv) {
   cli.add_option("--gl", gl, "offscreen GL backend of the episode worker: auto, egl, osmesa")->capture_default_str();
   cli.add_option("--size", width, "window width in pixels (height follows at 5:3)")->capture_default_str()
       ->check(CLI::Range(640, 7680));
-  cli.add_option("--screenshot", screenshot, "headless check: render --frames frames, save this PNG, exit");
+  cli.add_option("--screenshot", screenshot, "headless check: render --frames frames (more until the shown episode has a step), save this PNG, exit");
   cli.add_option("--frames", frames, "frames to render before --screenshot")->capture_default_str()
       ->check(CLI::PositiveNumber);
   bool record = false;
@@ -111,9 +111,14 @@ int Run(int argc, char** argv) {
       ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplGlfw_NewFrame();
       ImGui::NewFrame();
-      const bool last = !screenshot.empty() && frame + 1 >= frames;
-      if (last) app.RequestScreenshot(screenshot);
+      // Headless: the screenshot of the first frame from --frames on that shows a step of its
+      // episode (at maximum speed a new episode may just have begun, an empty scene), or the
+      // session's failure; 600 frames more at most.
+      const bool due = !screenshot.empty() && frame + 1 >= frames;
+      if (due) app.RequestScreenshot(screenshot);
       app.Frame(fb_w, fb_h, win_w > 0 ? float(fb_w) / float(win_w) : 1.f);
+      const bool last = due && (!app.view().episode.steps.empty() || !app.view().error.empty() ||
+                                frame + 1 >= frames + 600);
       if (last && record) app.Record();
       ImGui::Render();
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
@@ -123,8 +128,8 @@ int Run(int argc, char** argv) {
         // The headless check fails when the session could not run (a bad checkpoint, ...).
         const padbench::LiveView& view = app.view();
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::printf("%s: %d frames in %.1f s (%.0f fps); %s; %zu steps shown\n", screenshot.c_str(), frames, seconds,
-                    frames / seconds, view.status.c_str(), view.episode.steps.size());
+        std::printf("%s: %d frames in %.1f s (%.0f fps); %s; %zu steps shown\n", screenshot.c_str(), frame + 1,
+                    seconds, (frame + 1) / seconds, view.status.c_str(), view.episode.steps.size());
         if (record) std::printf("%s\n", app.FinishRecording().c_str());
         if (!view.error.empty()) {
           std::fprintf(stderr, "padbench-viewer: error: %s\n", view.error.c_str());
