@@ -162,9 +162,7 @@ def evaluate_specs(specs, suite, episodes, seed, out):
             with open(stamp, "w") as f:
                 json.dump(key, f)
         aggregated = read_json(os.path.join(ROOT, dest, "results.json"))["aggregated"]["policies"][spec]
-        with open(os.path.join(ROOT, dest, "episodes.jsonl")) as f:
-            records = [json.loads(line) for line in f if line.strip()]
-        policies[name] = (aggregated, records)
+        policies[name] = (aggregated, read_episodes(dest))
     return policies
 
 
@@ -208,6 +206,12 @@ def masked_psnr_cell(policy):
         return "–"
     return (" / ".join(f"{m['psnr']:.2f}" for m in masked) + " (" +
             " / ".join(f"{m['persistence_psnr']:.2f}" for m in masked) + ")")
+
+
+def read_episodes(folder):
+    """The episode records of the eval run in `folder` (its episodes.jsonl)."""
+    with open(os.path.join(ROOT, folder, "episodes.jsonl")) as f:
+        return [json.loads(line) for line in f if line.strip()]
 
 
 def read_json(path):
@@ -427,8 +431,7 @@ def realtime(protocol, sync_dir):
     config = sync["config"]
     if (config["episodes"], config["seed"]) != (ev["episodes"], ev["seed"]) or config.get("act_timing"):
         sys.exit(f"protocol.py: {sync_dir} is not a synchronous headline run ({ev['episodes']} episodes, seed {ev['seed']})")
-    with open(os.path.join(ROOT, sync_dir, "episodes.jsonl")) as f:
-        sync_records = [json.loads(line) for line in f if line.strip()]
+    sync_records = read_episodes(sync_dir)
     specs = [p for p in config["policies"] if "=" in p]
     rows = []
     for spec in specs:
@@ -451,9 +454,7 @@ def realtime(protocol, sync_dir):
                      "--episodes", str(ev["episodes"]), "--seed", str(ev["seed"]), "--workers", str(os.cpu_count() or 1),
                      "--realtime", "--latency-ms", f"{latency:g}", "--out", dest])
             result = read_json(done)["aggregated"]["policies"][spec]
-            with open(os.path.join(ROOT, dest, "episodes.jsonl")) as f:
-                records = [json.loads(line) for line in f if line.strip()]
-            d, lo, hi, _ = paired_difference(records, [r for r in sync_records if r["policy"] == spec])
+            d, lo, hi, _ = paired_difference(read_episodes(dest), [r for r in sync_records if r["policy"] == spec])
             held = 100 * result["overall"].get("held_fraction", 0)
             cells.append(f"{ci(result['overall'])}, {d:+.1f} [{lo:+.1f}, {hi:+.1f}], held {held:.1f}%")
         overall = sync["aggregated"]["policies"][spec]["overall"]
@@ -461,7 +462,7 @@ def realtime(protocol, sync_dir):
     header = " | ".join([f"real time, Act {latency:g} ms" for latency in cfg["latencies_ms"]])
     lines = ["# Synchronous and real-time success", "",
              f"`scripts/protocol.py realtime {sync_dir}`: every learned policy of the synchronous run `{sync_dir}` "
-             f"(the headline slice: the {config['tasks'].__len__()} tasks of the default suite, {ev['episodes']} "
+             f"(the headline slice: the {len(config['tasks'])} tasks of the default suite, {ev['episodes']} "
              f"episodes each, seed {ev['seed']}) again with `--realtime --latency-ms L`: at L = its Act p50 in that "
              "run, and at fixed latencies. The control period is 20 ms, so an Act of L ms delivers its chunk "
              "ceil(L / 20) steps after the observation it saw. Each cell: success (95% Wilson), the difference to "

@@ -126,7 +126,7 @@ std::vector<int> JobEpisodes(const EvalConfig& config, const Job& job) {
 
 // A job's records as the worker sends them: one record, or a batch's array of records.
 std::string JobResult(const EvalConfig& config, const std::vector<EpisodeRecord>& records) {
-  if (config.batch_envs == 1 && records.size() == 1) return EpisodeToJson(records[0]).dump();
+  if (config.batch_envs == 1) return EpisodeToJson(records.at(0)).dump();
   json all = json::array();
   for (const EpisodeRecord& r : records) all.push_back(EpisodeToJson(r));
   return all.dump();
@@ -696,7 +696,7 @@ EvalOutcome RunOwner(const EvalConfig& config, const PolicyFactory& make, const 
     const Job& job = jobs[j];
     int missing = 0;
     for (int i : JobEpisodes(config, job)) {
-      missing += !done_keys.count(fmt::format("{}|{}|{}", config.policies[job.policy], config.tasks[job.task]->Name(), i));
+      missing += !done_keys.count(EpisodeKey(config.policies[job.policy], config.tasks[job.task]->Name(), i));
     }
     if (missing > 0) todo.push_back(j);
     episodes_todo += missing;

@@ -7,7 +7,11 @@
 
 namespace padbench {
 
-std::string EpisodeRecord::Key() const { return fmt::format("{}|{}|{}", policy, task, index); }
+std::string EpisodeKey(std::string_view policy, std::string_view task, int index) {
+  return fmt::format("{}|{}|{}", policy, task, index);
+}
+
+std::string EpisodeRecord::Key() const { return EpisodeKey(policy, task, index); }
 
 nlohmann::json EpisodeToJson(const EpisodeRecord& r) {
   nlohmann::json j = {{"policy", r.policy},

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -36,9 +37,12 @@ struct EpisodeRecord {
   bool warmup = false;         // act_ms[0] was the first call of a fresh policy instance
   double wall_s = 0, policy_s = 0, physics_s = 0, render_s = 0;
 
-  // Key identifying the episode within a run.
+  // Key identifying the episode within a run (EpisodeKey).
   std::string Key() const;
 };
+
+// The key of episode `index` of (policy, task) within a run.
+std::string EpisodeKey(std::string_view policy, std::string_view task, int index);
 
 nlohmann::json EpisodeToJson(const EpisodeRecord& record);
 // Throws padbench::Error naming the missing or mistyped field.

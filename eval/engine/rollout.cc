@@ -75,7 +75,7 @@ struct Pending {
 };
 
 struct Rollout::State {
-  EpisodeJob job;
+  ActTiming timing;
   EpisodeRecord rec;
   Clock::time_point start;
   std::vector<std::unique_ptr<EpisodeMetric>> metrics;
@@ -89,9 +89,10 @@ struct Rollout::State {
   std::vector<Action> actions;
   ActionKind kind = ActionKind::kDelta;
   size_t next = 0;
-  // Real time: the output of the last Act until the step it arrives, and how many steps it took.
+  // Real time: the output of the last Act until it arrives, the step it was made at, and how many
+  // steps it takes (it arrives at made_at + last_delay).
   std::optional<PolicyOutput> in_flight;
-  int arrives = 0, made_at = 0, last_delay = 0;
+  int made_at = 0, last_delay = 0;
   double control_ms = 0;
 };
 
@@ -100,7 +101,7 @@ Rollout::Rollout(TaskEnv& env, Policy& policy, const EpisodeJob& job, bool first
     : env_(env), policy_(policy), s_(std::make_unique<State>()) {
   State& s = *s_;
   s.start = Clock::now();
-  s.job = job;
+  s.timing = job.timing;
   const Task& task = env.task();
   EpisodeRecord& rec = s.rec;
   rec.policy = job.policy;
@@ -186,13 +187,12 @@ void Rollout::EndAct(PolicyOutput out, double seconds) {
   }
   out.predicted.clear();
   int delay = 0;
-  if (s.job.timing.realtime) {
-    const double ms = s.job.timing.latency_ms >= 0 ? s.job.timing.latency_ms : 1e3 * seconds;
+  if (s.timing.realtime) {
+    const double ms = s.timing.latency_ms >= 0 ? s.timing.latency_ms : 1e3 * seconds;
     delay = int(std::ceil(ms / s.control_ms - 1e-9));
   }
   s.in_flight = std::move(out);
   s.made_at = rec.length;
-  s.arrives = rec.length + delay;
   s.last_delay = delay;
   if (delay == 0) Deliver();
 }
@@ -279,7 +279,7 @@ void Rollout::Step() {
     done_ = true;
   } else if (rec.length >= s.max_steps) {
     done_ = true;
-  } else if (s.in_flight && s.arrives <= rec.length) {
+  } else if (s.in_flight && s.made_at + s.last_delay <= rec.length) {
     Deliver();
   }
 }
@@ -299,29 +299,6 @@ EpisodeRecord Rollout::Finish() {
   rec.clipped_actions = env_.env().clipped_actions();
   rec.wall_s = Seconds(s.start, Clock::now());
   return std::move(rec);
-}
-
-EpisodeRecord RunEpisode(TaskEnv& env, Policy& policy, const EpisodeJob& job, bool first_call_is_warmup,
-                         const std::vector<RolloutObserver*>& observers) {
-  Rollout r(env, policy, job, first_call_is_warmup, observers);
-  while (!r.done()) {
-    if (!r.needs_act()) {
-      r.Step();
-      continue;
-    }
-    r.BeginAct();
-    if (r.done()) break;
-    const auto t = Clock::now();
-    PolicyOutput out;
-    try {
-      out = policy.Act(r.obs());
-    } catch (const std::exception& e) {
-      r.FailAct(e.what(), Seconds(t, Clock::now()));
-      continue;
-    }
-    r.EndAct(std::move(out), Seconds(t, Clock::now()));
-  }
-  return r.Finish();
 }
 
 std::vector<EpisodeRecord> RunEpisodes(const std::vector<BatchRow>& rows) {
@@ -378,6 +355,11 @@ std::vector<EpisodeRecord> RunEpisodes(const std::vector<BatchRow>& rows) {
   for (auto& r : rollouts)
     if (r) records.push_back(r->Finish());
   return records;
+}
+
+EpisodeRecord RunEpisode(TaskEnv& env, Policy& policy, const EpisodeJob& job, bool first_call_is_warmup,
+                         const std::vector<RolloutObserver*>& observers) {
+  return std::move(RunEpisodes({{&env, &policy, job, first_call_is_warmup, observers}})[0]);
 }
 
 }  // namespace padbench

@@ -51,7 +51,7 @@ std::unique_ptr<TaskEnv> MakeTaskEnv(std::shared_ptr<const Task> task, const Pol
 //      else r.Step();
 //    }
 //    EpisodeRecord rec = r.Finish();
-// (RunEpisode does exactly this for one episode.)
+// (RunEpisodes does this for a batch of episodes, RunEpisode for one.)
 //  - The policy's action chunk is executed in order; Act is called again when it runs out.
 //  - Policy failures (an exception, an empty chunk, a non-finite action, a predicted frame of
 //    the wrong size or of a camera the policy does not observe) end the episode as
@@ -74,7 +74,6 @@ class Rollout {
   // The policy must act on obs() before the next Step.
   bool needs_act() const;
   const Observation& obs() const { return obs_; }
-  Policy& policy() { return policy_; }
 
   // Around an Act call on obs(): BeginAct tells the observers (and may end an interrupted episode:
   // check done() before acting); EndAct takes the output and its wall time, or FailAct the error.
@@ -99,10 +98,6 @@ class Rollout {
   bool done_ = false;
 };
 
-// Runs one episode to success, failure or the task's step limit (see Rollout).
-EpisodeRecord RunEpisode(TaskEnv& env, Policy& policy, const EpisodeJob& job, bool first_call_is_warmup,
-                         const std::vector<RolloutObserver*>& observers = {});
-
 // One row of RunEpisodes: an episode, or padding (policy null).
 struct BatchRow {
   TaskEnv* env = nullptr;
@@ -118,5 +113,9 @@ struct BatchRow {
 // Act time is the batched call's. A throwing ActBatch fails the episodes that acted in it.
 // Returns the records of the episode rows, in row order.
 std::vector<EpisodeRecord> RunEpisodes(const std::vector<BatchRow>& rows);
+
+// Runs one episode to success, failure or the task's step limit (see Rollout): RunEpisodes of one row.
+EpisodeRecord RunEpisode(TaskEnv& env, Policy& policy, const EpisodeJob& job, bool first_call_is_warmup,
+                         const std::vector<RolloutObserver*>& observers = {});
 
 }  // namespace padbench

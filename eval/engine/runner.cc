@@ -1,5 +1,7 @@
 #include "eval/engine/runner.h"
 
+#include <utility>
+
 #include "policies/registry.h"
 #include "policies/threads.h"
 #include "sim/renderer.h"
@@ -51,10 +53,12 @@ TaskEnv& EpisodeRunner::env(Policy& policy, const std::shared_ptr<const Task>& t
 EpisodeRecord EpisodeRunner::Run(const EpisodeJob& job, const std::shared_ptr<const Task>& task,
                                  const std::vector<RolloutObserver*>& observers) {
   Policy& p = policy(job.policy);
-  Instance& i = policies_.at({job.policy, 0});
-  const bool warmup = !i.acted;
-  i.acted = true;
-  return RunWith(p, job, task, warmup, observers);
+  return RunWith(p, job, task, FirstEpisode(job.policy, 0), observers);
+}
+
+bool EpisodeRunner::FirstEpisode(const std::string& spec, int row) {
+  Instance& i = policies_.at({spec, row});
+  return !std::exchange(i.acted, true);
 }
 
 std::vector<EpisodeRecord> EpisodeRunner::RunBatch(const std::vector<std::optional<EpisodeJob>>& rows,
@@ -64,9 +68,7 @@ std::vector<EpisodeRecord> EpisodeRunner::RunBatch(const std::vector<std::option
   for (size_t r = 0; r < rows.size(); ++r) {
     if (!rows[r]) continue;
     Policy& p = policy(rows[r]->policy, int(r));
-    Instance& i = policies_.at({rows[r]->policy, int(r)});
-    batch[r] = {&env(p, task), &p, *rows[r], !i.acted, observers[r]};
-    i.acted = true;
+    batch[r] = {&env(p, task), &p, *rows[r], FirstEpisode(rows[r]->policy, int(r)), observers[r]};
   }
   return RunEpisodes(batch);
 }

@@ -56,6 +56,9 @@ class EpisodeRunner {
     std::unique_ptr<Policy> policy;
     bool acted = false;  // its first Act (the warm-up call) has happened
   };
+  // Whether the instance of (spec, row) runs its first episode (its first Act is the warm-up call).
+  bool FirstEpisode(const std::string& spec, int row);
+
   std::map<std::pair<std::string, int>, Instance> policies_;  // by spec and batch row
   std::map<std::pair<const Policy*, std::string>, std::unique_ptr<TaskEnv>> envs_;
 };

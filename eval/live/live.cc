@@ -343,7 +343,7 @@ void LiveSession::Worker(Request run) {
       episode.index = index;
       episode.seed = seed;
       episode.max_steps = env.task().MaxSteps();
-      episode.control_dt = env.env().config().frame_skip * env.env().model().opt.timestep;
+      episode.control_dt = env.env().ControlPeriod();
       observer.Begin(std::move(episode));
       Publish([&] { published_.status = fmt::format("running {} on {} #{}", spec, task_name, index); });
 

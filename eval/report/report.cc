@@ -123,12 +123,10 @@ std::string FormatSummary(const json& results) {
                                 config.at("tasks").size(), meta.at("git_revision").get<std::string>().substr(0, 12),
                                 meta.at("git_dirty").get<bool>() ? " (modified)" : "");
   if (const auto timing = config.find("act_timing"); timing != config.end()) {
-    const json& latency = timing->at("latency_ms");
-    out += latency.is_number()
-               ? fmt::format("Real time: every Act takes {:g} ms of simulated time; while it runs the previous chunk goes on, then the arm holds still.\n\n",
-                             latency.get<double>())
-               : "Real time: every Act takes its measured wall time of simulated time; the arm holds still while it "
-                 "waits.\n\n";
+    const json& latency = timing->at("latency_ms");  // a number, or "measured"
+    out += fmt::format("Real time: every Act takes {} of simulated time; while it runs the previous chunk goes on, "
+                       "then the arm holds still.\n\n",
+                       latency.is_number() ? fmt::format("{:g} ms", latency.get<double>()) : "its measured wall time");
   }
 
   out += "## Success (95% Wilson intervals)\n\n| policy | easy | medium | hard | overall | mean length |\n|---|---|---|---|---|---|\n";

@@ -8,14 +8,13 @@
 #include "policies/learned.h"
 #include "policies/nn/io.h"
 #include "sim/error.h"
-#include "sim/rng.h"
 
 namespace padbench {
 namespace {
 
 class DiffusionPolicy final : public Policy {
  public:
-  explicit DiffusionPolicy(dp::Model model) : model_(std::move(model)), window_(model_->config().obs_horizon) {
+  explicit DiffusionPolicy(dp::Model model) : model_(std::move(model)), episode_(model_->config().obs_horizon) {
     if (model_->config().goal_horizon > 0) {
       throw Error("this diffusion_policy checkpoint is goal-conditioned: it acts towards goal images, as the "
                   "low level of an image_goal checkpoint");
@@ -30,12 +29,8 @@ class DiffusionPolicy final : public Policy {
     in.image_size = model_->config().image_size;
     return in;
   }
-  void Reset(const EpisodeInfo& episode) override {
-    instruction_ = episode.instruction;
-    generator_ = at::detail::createCPUGenerator(Mix64(episode.seed ^ HashName(dp::kName)));
-    window_.Clear();
-  }
-  void Observe(const Observation& obs) override { window_.Push(obs); }
+  void Reset(const EpisodeInfo& episode) override { episode_.Reset(episode, dp::kName); }
+  void Observe(const Observation& obs) override { episode_.window.Push(obs); }
   void SetDenoiseCallback(DenoiseCallback callback) override { callback_ = std::move(callback); }
 
   PolicyOutput Act(const Observation& obs) override { return std::move(ActBatch({this}, {&obs})[0]); }
@@ -47,21 +42,11 @@ class DiffusionPolicy final : public Policy {
     const dp::Config& c = model_->config();
     c10::InferenceMode inference;  // no autograd bookkeeping at all, not just no gradients
     const size_t n = rows.size();
-    std::vector<torch::Tensor> images(n), proprio(n);
-    std::vector<std::string> instructions(n);
-    std::vector<torch::Generator*> generators(n, nullptr);
-    for (size_t i = 0; i < n; ++i) {
-      if (DiffusionPolicy* p = batch[i]) {
-        p->window_.Ensure(*obs[i]);
-        const auto window = p->window_.ToTensors(c.camera, c.image_size, dp::kName);
-        images[i] = window.images;
-        proprio[i] = window.proprio;
-        instructions[i] = p->instruction_;
-        generators[i] = &p->generator_;
-      }
-    }
-    nn::FillPaddingRows(batch, instructions);
-    auto cond = model_->Condition(nn::StackRows(images), nn::StackRows(proprio), instructions, nullptr);
+    std::vector<nn::WindowEpisode*> episodes(n, nullptr);
+    for (size_t i = 0; i < n; ++i)
+      if (batch[i]) episodes[i] = &batch[i]->episode_;
+    const nn::WindowBatch in = nn::StackWindows(episodes, obs, c.camera, c.image_size, dp::kName);
+    auto cond = model_->Condition(in.images, in.proprio, in.instructions, nullptr);
     const auto encoded = std::chrono::steady_clock::now();
     std::function<void(int, const torch::Tensor&)> on_step;
     if (n == 1 && batch[0]->callback_) {
@@ -73,28 +58,24 @@ class DiffusionPolicy final : public Policy {
         batch[0]->callback_(sample);
       };
     }
-    const auto actions = model_->Sample(cond, generators, on_step);
+    const auto actions = model_->Sample(cond, in.generators, on_step);
+    const auto end = std::chrono::steady_clock::now();
+    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
     std::vector<PolicyOutput> outputs(n);
     for (size_t i = 0; i < n; ++i) {
-      // Actions are aligned with the observation window: execute from the current step (To - 1).
-      if (batch[i]) outputs[i].actions = nn::ToActions(actions[int64_t(i)], c.obs_horizon - 1, c.action_horizon);
-    }
-    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
-    const auto end = std::chrono::steady_clock::now();
-    for (size_t i = 0; i < n; ++i) {
       if (!batch[i]) continue;
-      outputs[i].timings_ms["encode"] = ms(start, encoded);  // the vision encoder on the observed frames
-      outputs[i].timings_ms["denoise"] = ms(encoded, end);   // the DDIM steps of the U-Net
-      outputs[i].timings_ms["total"] = ms(start, end);
+      // Actions are aligned with the observation window: execute from the current step (To - 1).
+      outputs[i].actions = nn::ToActions(actions[int64_t(i)], c.obs_horizon - 1, c.action_horizon);
+      outputs[i].timings_ms = {{"encode", ms(start, encoded)},  // the vision encoder on the observed frames
+                               {"denoise", ms(encoded, end)},   // the DDIM steps of the U-Net
+                               {"total", ms(start, end)}};
     }
     return outputs;
   }
 
  private:
   dp::Model model_;
-  std::string instruction_;
-  at::Generator generator_ = at::detail::createCPUGenerator(0);
-  nn::ObservationWindow window_;
+  nn::WindowEpisode episode_;
   DenoiseCallback callback_;
 };
 

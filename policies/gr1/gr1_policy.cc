@@ -63,20 +63,17 @@ class Gr1Policy final : public Policy {
     const gr1::Config& c = model_->config();
     const gr1::Prediction p =
         model_->PredictBatch(nn::StackRows(tokens), nn::StackRows(proprio), nn::StackRows(padding), instructions);
+    const auto end = Clock::now();
+    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
     std::vector<PolicyOutput> outputs(n);
     for (size_t i = 0; i < n; ++i) {
       if (!batch[i]) continue;
       outputs[i].actions = nn::ToActions(p.actions[int64_t(i)], 0, c.execute);
       outputs[i].predicted = nn::ToPredictedFrames(nn::ToUint8Hwc(p.frame.slice(0, int64_t(i), int64_t(i) + 1)),
                                                    {c.future_offset});
-    }
-    const auto end = Clock::now();
-    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
-    for (size_t i = 0; i < n; ++i) {
-      if (!batch[i]) continue;
-      outputs[i].timings_ms["encode"] = ms(start, encoded);
-      outputs[i].timings_ms["predict"] = ms(encoded, end);  // the transformer and decoding the frame
-      outputs[i].timings_ms["total"] = ms(start, end);
+      outputs[i].timings_ms = {{"encode", ms(start, encoded)},
+                               {"predict", ms(encoded, end)},  // the transformer and decoding the frame
+                               {"total", ms(start, end)}};
     }
     return outputs;
   }

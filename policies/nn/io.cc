@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "sim/error.h"
+#include "sim/rng.h"
 
 namespace padbench::nn {
 
@@ -94,6 +95,34 @@ torch::Tensor RowNoise(const std::vector<at::Generator*>& generators, std::vecto
     rows.push_back(g ? torch::randn(row_shape, *g, torch::kFloat) : torch::zeros(row_shape, torch::kFloat));
   }
   return rows.size() == 1 ? rows[0] : torch::cat(rows, 0);
+}
+
+void WindowEpisode::Reset(const EpisodeInfo& episode, std::string_view family) {
+  instruction = episode.instruction;
+  generator = at::detail::createCPUGenerator(Mix64(episode.seed ^ HashName(family)));
+  window.Clear();
+}
+
+WindowBatch StackWindows(const std::vector<WindowEpisode*>& rows, const std::vector<const Observation*>& obs,
+                         const std::string& camera, int size, std::string_view policy) {
+  const size_t n = rows.size();
+  std::vector<torch::Tensor> images(n), proprio(n);
+  WindowBatch out;
+  out.instructions.resize(n);
+  out.generators.assign(n, nullptr);
+  for (size_t i = 0; i < n; ++i) {
+    if (!rows[i]) continue;
+    rows[i]->window.Ensure(*obs[i]);
+    const ObservationWindow::Tensors window = rows[i]->window.ToTensors(camera, size, policy);
+    images[i] = window.images;
+    proprio[i] = window.proprio;
+    out.instructions[i] = rows[i]->instruction;
+    out.generators[i] = &rows[i]->generator;
+  }
+  FillPaddingRows(rows, out.instructions);
+  out.images = StackRows(images);
+  out.proprio = StackRows(proprio);
+  return out;
 }
 
 }  // namespace padbench::nn

@@ -74,6 +74,26 @@ class ObservationWindow {
   std::deque<Observation> history_;
 };
 
+// What a diffusion policy acting on an observation window keeps per episode: the window, the
+// instruction, and its noise generator (seeded from the episode's seed and the family's name).
+struct WindowEpisode {
+  explicit WindowEpisode(int horizon) : window(horizon) {}
+  void Reset(const EpisodeInfo& episode, std::string_view family);
+  ObservationWindow window;
+  std::string instruction;
+  at::Generator generator = at::detail::createCPUGenerator(0);
+};
+// A batched Act's inputs from WindowEpisode rows (null: padding) acting on obs[i]: the windows'
+// images and proprio stacked (ObservationWindow::ToTensors of `camera` at `size`; padding rows
+// copy an acting row), the instructions (likewise), and each row's generator (null for padding).
+struct WindowBatch {
+  torch::Tensor images, proprio;
+  std::vector<std::string> instructions;
+  std::vector<torch::Generator*> generators;
+};
+WindowBatch StackWindows(const std::vector<WindowEpisode*>& rows, const std::vector<const Observation*>& obs,
+                         const std::string& camera, int size, std::string_view policy);
+
 template <typename P>
 std::vector<P*> BatchRows(const std::vector<Policy*>& rows, std::string_view policy) {
   std::vector<P*> out(rows.size(), nullptr);

@@ -1,5 +1,4 @@
 // PAD as a padbench policy family (spec `pad=<checkpoint dir>`).
-#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -12,14 +11,13 @@
 #include "policies/pad/model.h"
 #include "sim/assets.h"
 #include "sim/error.h"
-#include "sim/rng.h"
 
 namespace padbench {
 namespace {
 
 class PadPolicy final : public Policy {
  public:
-  explicit PadPolicy(pad::Model model) : model_(std::move(model)), window_(model_->config().obs_horizon) {
+  explicit PadPolicy(pad::Model model) : model_(std::move(model)), episode_(model_->config().obs_horizon) {
     model_->eval();
   }
 
@@ -30,12 +28,8 @@ class PadPolicy final : public Policy {
     in.image_size = model_->config().autoencoder_config.image_size;
     return in;
   }
-  void Reset(const EpisodeInfo& episode) override {
-    instruction_ = episode.instruction;
-    generator_ = at::detail::createCPUGenerator(Mix64(episode.seed ^ HashName(pad::kName)));
-    window_.Clear();
-  }
-  void Observe(const Observation& obs) override { window_.Push(obs); }
+  void Reset(const EpisodeInfo& episode) override { episode_.Reset(episode, pad::kName); }
+  void Observe(const Observation& obs) override { episode_.window.Push(obs); }
   void SetDenoiseCallback(DenoiseCallback callback) override { callback_ = std::move(callback); }
 
   PolicyOutput Act(const Observation& obs) override { return std::move(ActBatch({this}, {&obs})[0]); }
@@ -48,20 +42,10 @@ class PadPolicy final : public Policy {
     const pad::Config& c = model_->config();
     c10::InferenceMode inference;  // no autograd bookkeeping at all, not just no gradients
     const size_t n = rows.size();
-    std::vector<torch::Tensor> images(n), proprio(n);
-    std::vector<std::string> instructions(n);
-    std::vector<torch::Generator*> generators(n, nullptr);
-    for (size_t i = 0; i < n; ++i) {
-      if (PadPolicy* p = batch[i]) {
-        p->window_.Ensure(*obs[i]);
-        const auto window = p->window_.ToTensors(camera(), c.autoencoder_config.image_size, pad::kName);
-        images[i] = window.images;
-        proprio[i] = window.proprio;
-        instructions[i] = p->instruction_;
-        generators[i] = &p->generator_;
-      }
-    }
-    nn::FillPaddingRows(batch, instructions);
+    std::vector<nn::WindowEpisode*> episodes(n, nullptr);
+    for (size_t i = 0; i < n; ++i)
+      if (batch[i]) episodes[i] = &batch[i]->episode_;
+    const nn::WindowBatch in = nn::StackWindows(episodes, obs, camera(), c.autoencoder_config.image_size, pad::kName);
     std::function<void(int, const pad::Sampled&)> on_step;
     if (n == 1 && batch[0]->callback_) {
       on_step = [&](int step, const pad::Sampled& x0) {
@@ -73,8 +57,8 @@ class PadPolicy final : public Policy {
         batch[0]->callback_(sample);
       };
     }
-    const pad::Sampled sampled =
-        model_->Sample(nn::StackRows(images), nn::StackRows(proprio), instructions, generators, on_step);
+    const pad::Sampled sampled = model_->Sample(in.images, in.proprio, in.instructions, in.generators, on_step);
+    const double total_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     std::vector<PolicyOutput> outputs(n);
     for (size_t i = 0; i < n; ++i) {
       if (!batch[i]) continue;
@@ -82,13 +66,11 @@ class PadPolicy final : public Policy {
       out.actions = nn::ToActions(sampled.actions[int64_t(i)], 0, c.action_horizon, model_->action_kind());
       out.kind = model_->action_kind();
       out.predicted = ToFrames(sampled.frames, int64_t(i));
-      out.timings_ms["encode"] = sampled.encode_ms;
-      out.timings_ms["denoise"] = sampled.denoise_ms;  // the DDIM steps
-      out.timings_ms["decode"] = sampled.decode_ms;    // the predicted frames
+      out.timings_ms = {{"encode", sampled.encode_ms},
+                        {"denoise", sampled.denoise_ms},  // the DDIM steps
+                        {"decode", sampled.decode_ms},    // the predicted frames
+                        {"total", total_ms}};
     }
-    const double total_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    for (size_t i = 0; i < n; ++i)
-      if (batch[i]) outputs[i].timings_ms["total"] = total_ms;
     return outputs;
   }
 
@@ -104,9 +86,7 @@ class PadPolicy final : public Policy {
   }
 
   pad::Model model_;
-  std::string instruction_;
-  nn::ObservationWindow window_;
-  at::Generator generator_ = at::detail::createCPUGenerator(0);
+  nn::WindowEpisode episode_;
   DenoiseCallback callback_;
 };
 
